@@ -1,0 +1,101 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as kx from "@pulumi/kubernetesx";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+
+import { ApiKeyProvider, SECRETS_NAME } from "./chart-contract";
+import { ChartSettings, chartValues, secretData, secretsRevision } from "./chart-values";
+
+export interface DotAiArgs {
+  /** Namespace the application team owns (created here). */
+  namespace: string;
+  /** Labels for that namespace, e.g. what the shared Gateway's route selector asks for. */
+  namespaceLabels?: Record<string, string>;
+  /** `oci://…` reference or local chart directory. */
+  chart: string;
+  /** Version to pull; ignored for a local chart directory, whose Chart.yaml decides. */
+  chartVersion: string;
+  chartIsLocal: boolean;
+  settings: ChartSettings;
+  /** Provider API keys (secrets); only the ones given are written to the Secret. */
+  apiKeys: Partial<Record<ApiKeyProvider, pulumi.Input<string>>>;
+  /** Change to generate a new auth token; the token is stable while this stays the same. */
+  tokenRotation: pulumi.Input<string>;
+  /** Resources the release must come after, e.g. the shared Gateway its HTTPRoute attaches to. */
+  after?: pulumi.Resource[];
+}
+
+/**
+ * What an application team owns: its namespace, the auth token and API keys in a Secret, and the
+ * dot-ai Helm release whose HTTPRoute joins a Gateway.
+ */
+export class DotAi extends pulumi.ComponentResource {
+  public readonly namespace: string;
+  public readonly releaseName: string;
+  /** The bearer token MCP clients send; a secret output. */
+  public readonly authToken: pulumi.Output<string>;
+  public readonly secretName: pulumi.Output<string>;
+  public readonly releaseStatus: pulumi.Output<string>;
+
+  constructor(name: string, args: DotAiArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Args stay out of the component's own state: they carry the API keys.
+    super("dot-ai-gateway:app:DotAi", name, {}, opts);
+    this.namespace = args.namespace;
+    this.releaseName = args.settings.releaseName;
+
+    const namespace = new k8s.core.v1.Namespace(
+      args.namespace,
+      { metadata: { name: args.namespace, labels: args.namespaceLabels ?? {} } },
+      { parent: this },
+    );
+
+    // 48 characters from [A-Za-z0-9] is about 285 bits of entropy and safe in an HTTP header.
+    const token = new random.RandomPassword(
+      "auth-token",
+      { length: 48, special: false, keepers: { rotation: args.tokenRotation } },
+      { parent: this },
+    );
+    this.authToken = pulumi.secret(token.result);
+
+    const providers = Object.keys(args.apiKeys) as ApiKeyProvider[];
+    const data = pulumi
+      .all([token.result, pulumi.all(providers.map((p) => pulumi.output(args.apiKeys[p]!)))])
+      .apply(([tokenValue, keys]) => secretData(tokenValue, Object.fromEntries(providers.map((p, i) => [p, keys[i]]))));
+
+    const secret = new kx.Secret(
+      "dot-ai-secrets",
+      { metadata: { name: SECRETS_NAME, namespace: namespace.metadata.name }, stringData: pulumi.secret(data) },
+      { parent: this },
+    );
+    this.secretName = secret.metadata.name;
+
+    // The digest is derived from secrets, so Pulumi marks it secret; it reveals nothing, and
+    // keeping it visible keeps the release's values readable in previews.
+    const revision = pulumi.unsecret(data.apply(secretsRevision));
+    const release = new k8s.helm.v3.Release(
+      "dot-ai",
+      {
+        // Set explicitly: an auto-suffixed name would rename every object the chart derives from it.
+        name: args.settings.releaseName,
+        chart: args.chart,
+        version: args.chartIsLocal ? undefined : args.chartVersion,
+        namespace: namespace.metadata.name,
+        createNamespace: false,
+        values: revision.apply((r) => chartValues(args.settings, r)),
+        timeout: 600,
+      },
+      // The Deployment reads the Secret by name and starts without it (every reference is
+      // optional), so the Secret must exist first; the graph cannot see that link.
+      { parent: this, dependsOn: [secret, ...(args.after ?? [])] },
+    );
+    this.releaseStatus = release.status.apply((s) => s.status);
+
+    this.registerOutputs({
+      namespace: this.namespace,
+      releaseName: this.releaseName,
+      authToken: this.authToken,
+      secretName: this.secretName,
+      releaseStatus: this.releaseStatus,
+    });
+  }
+}

@@ -1,0 +1,100 @@
+import * as crypto from "crypto";
+
+import { ApiKeyProvider, SECRETS_NAME, SECRET_KEY_NAMES, chartFullname } from "./chart-contract";
+
+/** How the chart attaches its HTTPRoute: to an existing Gateway, or to one it creates. */
+export type GatewayWiring =
+  | { pattern: "reference"; gatewayName: string; gatewayNamespace: string }
+  | {
+      pattern: "creation";
+      className: string;
+      annotations: Record<string, string>;
+      /** Serve HTTPS on 443 too, from this Secret. */
+      https?: { secretName: string };
+    };
+
+export interface ChartSettings {
+  releaseName: string;
+  hostname: string;
+  aiProvider: string;
+  aiModel?: string;
+  /** External Qdrant; the chart's bundled Qdrant when undefined. */
+  qdrantUrl?: string;
+  timeouts: { request: string; backendRequest: string };
+  gateway: GatewayWiring;
+}
+
+/** Environment variable whose change rolls the pods when the Secret's content changes. */
+export const SECRETS_REVISION_ENV = "DOT_AI_SECRETS_REVISION";
+
+/**
+ * The chart's values. They hold no secret: the token and API keys live in the Secret that the
+ * Deployment reads (`secrets.name`), and because no `secrets.*.token`/`apiKey` value is passed the
+ * chart renders no Secret of its own. Key names are passed explicitly, from the same constants
+ * the Secret is written with, so the two cannot drift apart.
+ */
+export function chartValues(settings: ChartSettings, secretsRevision: string): Record<string, unknown> {
+  const gateway: Record<string, unknown> = {
+    timeouts: { request: settings.timeouts.request, backendRequest: settings.timeouts.backendRequest },
+  };
+  const wiring = settings.gateway;
+  if (wiring.pattern === "reference") {
+    gateway.name = wiring.gatewayName;
+    gateway.namespace = wiring.gatewayNamespace;
+    // No listener is created in this pattern; the hostname restricts the HTTPRoute to the public
+    // host so that dot-ai does not answer for every host on the shared Gateway.
+    gateway.listeners = { http: { hostname: settings.hostname } };
+  } else {
+    gateway.create = true;
+    gateway.className = wiring.className;
+    gateway.annotations = sortKeys(wiring.annotations);
+    gateway.listeners = {
+      http: { enabled: true, hostname: settings.hostname },
+      https: wiring.https
+        ? { enabled: true, hostname: settings.hostname, secretName: wiring.https.secretName }
+        : { enabled: false },
+    };
+  }
+
+  return {
+    deployment: { method: "standard" },
+    ingress: { enabled: false },
+    ai: settings.aiModel ? { provider: settings.aiProvider, model: settings.aiModel } : { provider: settings.aiProvider },
+    qdrant: settings.qdrantUrl ? { enabled: false, external: { url: settings.qdrantUrl } } : { enabled: true },
+    secrets: {
+      name: SECRETS_NAME,
+      auth: { keyName: SECRET_KEY_NAMES.auth },
+      anthropic: { keyName: SECRET_KEY_NAMES.anthropic },
+      openai: { keyName: SECRET_KEY_NAMES.openai },
+      google: { keyName: SECRET_KEY_NAMES.google },
+      xai: { keyName: SECRET_KEY_NAMES.xai },
+    },
+    gateway,
+    extraEnv: [{ name: SECRETS_REVISION_ENV, value: secretsRevision }],
+  };
+}
+
+/** The Secret's data, under exactly the key names the chart is told to read. */
+export function secretData(authToken: string, apiKeys: Partial<Record<ApiKeyProvider, string>>): Record<string, string> {
+  const data: Record<string, string> = { [SECRET_KEY_NAMES.auth]: authToken };
+  for (const [provider, key] of Object.entries(apiKeys) as [ApiKeyProvider, string][]) data[SECRET_KEY_NAMES[provider]] = key;
+  return sortKeys(data);
+}
+
+/**
+ * A digest of the Secret's content: it changes whenever the token or any key changes, so putting
+ * it into the pod template makes Kubernetes roll the pods. SHA-256 of high-entropy secrets, cut
+ * to 16 hex characters, reveals nothing about them.
+ */
+export function secretsRevision(data: Record<string, string>): string {
+  return crypto.createHash("sha256").update(JSON.stringify(sortKeys(data))).digest("hex").slice(0, 16);
+}
+
+/** The name of the HTTPRoute (and Service) the chart renders. */
+export function routeName(releaseName: string): string {
+  return chartFullname(releaseName);
+}
+
+function sortKeys<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+}

@@ -1,0 +1,151 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import { awaitAnnotations } from "./await";
+
+export type AllowedRoutesFrom = "All" | "Same" | "Selector";
+
+const GATEWAY_API = "gateway.networking.k8s.io";
+/** Label that admits a namespace's routes to the shared Gateway when allowedRoutes is Selector. */
+export const ROUTE_NAMESPACE_LABEL = "dot-ai-gateway/shared-gateway";
+
+interface GatewayStatus {
+  addresses?: { type?: string; value?: string }[];
+}
+
+export interface SharedGatewayArgs {
+  /** Namespace the platform owns for the Gateway (created here), e.g. `gateway-system`. */
+  namespace: string;
+  /** Name of the shared Gateway, e.g. `cluster-gateway`. */
+  gatewayName: string;
+  gatewayClassName: pulumi.Input<string>;
+  /**
+   * Which namespaces may attach routes to the listeners. This, not the ReferenceGrant, is what
+   * lets the app's HTTPRoute attach. With `Selector`, namespaces need `routeNamespaceLabels`.
+   */
+  allowedRoutes: AllowedRoutesFrom;
+  /** Namespaces whose HTTPRoutes are meant to use this Gateway (named in the ReferenceGrant). */
+  routeNamespaces: string[];
+  /** Wait until the Gateway is `Programmed` (needs a Gateway controller). Default true. */
+  waitForProgrammed?: boolean;
+  /** HTTPS on 443 with a cert-manager wildcard certificate; HTTP only when absent. */
+  tls?: {
+    domain: pulumi.Input<string>;
+    clusterIssuer: pulumi.Input<string>;
+    secretName: pulumi.Input<string>;
+    /** Wait until the Certificate is `Ready` (needs cert-manager). Default true. */
+    waitForReady?: boolean;
+  };
+  /** The Gateway API CRDs, when this program installs them: the Gateway is created after them. */
+  crds?: pulumi.Resource[];
+}
+
+/**
+ * What a platform team owns: the Gateway namespace, the wildcard certificate, one shared Gateway
+ * for every application, and the ReferenceGrant that records which namespaces use it.
+ */
+export class SharedGateway extends pulumi.ComponentResource {
+  public readonly gatewayName: string;
+  public readonly gatewayNamespace: string;
+  /** Labels an application namespace needs for its routes to be admitted. */
+  public readonly routeNamespaceLabels: Record<string, string>;
+  /** The first address the Gateway controller published, or "pending". */
+  public readonly address: pulumi.Output<string>;
+  public readonly gateway: k8s.apiextensions.CustomResource;
+
+  constructor(name: string, args: SharedGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("dot-ai-gateway:platform:SharedGateway", name, {}, opts);
+    this.gatewayName = args.gatewayName;
+    this.gatewayNamespace = args.namespace;
+    this.routeNamespaceLabels = args.allowedRoutes === "Selector" ? { [ROUTE_NAMESPACE_LABEL]: args.gatewayName } : {};
+
+    const namespace = new k8s.core.v1.Namespace(args.namespace, { metadata: { name: args.namespace } }, { parent: this });
+
+    let certificate: k8s.apiextensions.CustomResource | undefined;
+    if (args.tls) {
+      certificate = new k8s.apiextensions.CustomResource(
+        "wildcard-certificate",
+        {
+          apiVersion: "cert-manager.io/v1",
+          kind: "Certificate",
+          metadata: {
+            name: "wildcard",
+            namespace: namespace.metadata.name,
+            annotations: awaitAnnotations(args.tls.waitForReady ?? true, "Ready"),
+          },
+          spec: {
+            secretName: args.tls.secretName,
+            dnsNames: [pulumi.interpolate`*.${args.tls.domain}`, args.tls.domain],
+            issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: args.tls.clusterIssuer },
+          },
+        },
+        { parent: this },
+      );
+    }
+
+    const allowedRoutes = {
+      namespaces:
+        args.allowedRoutes === "Selector"
+          ? { from: "Selector", selector: { matchLabels: this.routeNamespaceLabels } }
+          : { from: args.allowedRoutes },
+    };
+    const listeners: object[] = [{ name: "http", protocol: "HTTP", port: 80, allowedRoutes }];
+    if (args.tls) {
+      listeners.push({
+        name: "https",
+        protocol: "HTTPS",
+        port: 443,
+        tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: args.tls.secretName }] },
+        allowedRoutes,
+      });
+    }
+
+    this.gateway = new k8s.apiextensions.CustomResource(
+      "shared-gateway",
+      {
+        apiVersion: `${GATEWAY_API}/v1`,
+        kind: "Gateway",
+        metadata: {
+          name: args.gatewayName,
+          namespace: namespace.metadata.name,
+          annotations: awaitAnnotations(args.waitForProgrammed ?? true, "Programmed"),
+        },
+        spec: { gatewayClassName: args.gatewayClassName, listeners },
+        // A CustomResource exposes as outputs only the fields it was given; naming `status` makes
+        // the live status (with the addresses the Gateway controller assigns) an output too.
+        status: undefined,
+      },
+      // The Gateway names its CRD and its certificate Secret only by plain strings, so the graph
+      // cannot see either dependency: without the CRDs it cannot be created, and without the
+      // issued certificate its HTTPS listener would not be Programmed.
+      { parent: this, dependsOn: [...(args.crds ?? []), ...(certificate ? [certificate] : [])] },
+    );
+
+    // A ReferenceGrant governs cross-namespace *references* (backendRefs, certificateRefs); Gateway
+    // API does not consult it when a route in another namespace attaches to a Gateway; that is
+    // decided by the listeners' allowedRoutes above. This grant records, in the Gateway's own
+    // namespace, which namespaces' HTTPRoutes are meant to use this Gateway; it grants nothing that
+    // allowedRoutes does not already allow.
+    new k8s.apiextensions.CustomResource(
+      "route-reference-grant",
+      {
+        apiVersion: `${GATEWAY_API}/v1beta1`,
+        kind: "ReferenceGrant",
+        metadata: { name: `${args.gatewayName}-routes`, namespace: namespace.metadata.name },
+        spec: {
+          from: args.routeNamespaces.map((ns) => ({ group: GATEWAY_API, kind: "HTTPRoute", namespace: ns })),
+          to: [{ group: GATEWAY_API, kind: "Gateway", name: args.gatewayName }],
+        },
+      },
+      { parent: this, dependsOn: args.crds ?? [] },
+    );
+
+    const status = (this.gateway as unknown as { status: pulumi.Output<GatewayStatus | undefined> }).status;
+    this.address = status.apply((s) => s?.addresses?.[0]?.value ?? "pending");
+    this.registerOutputs({
+      gatewayName: this.gatewayName,
+      gatewayNamespace: this.gatewayNamespace,
+      address: this.address,
+    });
+  }
+}

@@ -1,0 +1,105 @@
+import * as pulumi from "@pulumi/pulumi";
+
+import { DotAi } from "../components/app";
+import { ChartSettings, GatewayWiring } from "../components/chart-values";
+import { createdGatewayName } from "../components/chart-contract";
+import { GatewayApiCrds } from "../components/crds";
+import { SharedGateway } from "../components/platform";
+import { ApiKeys, StackConfig } from "./config";
+import { loadCrdManifest } from "./crd-manifest";
+
+/** What a deployed stack reports, whichever pattern it uses. */
+export interface Deployment {
+  gatewayName: string;
+  gatewayNamespace: string;
+  /** Known only for the shared Gateway, whose status Pulumi tracks. */
+  gatewayAddress?: pulumi.Output<string>;
+  app: DotAi;
+}
+
+/** Wires the stack's components for its mode: the reference or the creation pattern. */
+export async function deploy(config: StackConfig, apiKeys: ApiKeys): Promise<Deployment> {
+  const crds = config.crds.install
+    ? new GatewayApiCrds("gateway-api-crds", {
+        manifest: await loadCrdManifest(config.crds),
+        retainOnDelete: config.crds.retainOnDelete,
+      })
+    : undefined;
+  return config.mode === "reference" ? deployReference(config, apiKeys, crds) : deployCreation(config, apiKeys, crds);
+}
+
+/** prod: the platform's shared Gateway, and dot-ai's HTTPRoute attached to it. */
+function deployReference(config: StackConfig, apiKeys: ApiKeys, crds?: GatewayApiCrds): Deployment {
+  const shared = config.sharedGateway!;
+  const platform = new SharedGateway("platform", {
+    namespace: shared.namespace,
+    gatewayName: shared.name,
+    gatewayClassName: shared.className,
+    allowedRoutes: shared.allowedRoutes,
+    routeNamespaces: [config.app.namespace],
+    waitForProgrammed: shared.waitForProgrammed,
+    tls: shared.tls && {
+      domain: shared.tls.domain,
+      clusterIssuer: shared.tls.clusterIssuer,
+      secretName: shared.tls.secretName,
+      waitForReady: shared.tls.waitForReady,
+    },
+    crds: crds?.resources,
+  });
+  const app = deployApp(
+    config,
+    apiKeys,
+    { pattern: "reference", gatewayName: platform.gatewayName, gatewayNamespace: platform.gatewayNamespace },
+    platform.routeNamespaceLabels,
+    [platform.gateway],
+  );
+  return { gatewayName: platform.gatewayName, gatewayNamespace: platform.gatewayNamespace, gatewayAddress: platform.address, app };
+}
+
+/** dev: the chart creates its own Gateway, `<release>-http`, next to dot-ai. */
+function deployCreation(config: StackConfig, apiKeys: ApiKeys, crds?: GatewayApiCrds): Deployment {
+  const created = config.createdGateway!;
+  const app = deployApp(
+    config,
+    apiKeys,
+    {
+      pattern: "creation",
+      className: created.className,
+      annotations: created.annotations,
+      https: created.tls && { secretName: created.tls.secretName },
+    },
+    {},
+    crds?.resources ?? [],
+  );
+  return { gatewayName: createdGatewayName(config.app.releaseName), gatewayNamespace: config.app.namespace, app };
+}
+
+function deployApp(
+  config: StackConfig,
+  apiKeys: ApiKeys,
+  gateway: GatewayWiring,
+  namespaceLabels: Record<string, string>,
+  after: pulumi.Resource[],
+): DotAi {
+  const app = config.app;
+  const settings: ChartSettings = {
+    releaseName: app.releaseName,
+    hostname: config.hostname,
+    aiProvider: app.aiProvider,
+    aiModel: app.aiModel,
+    qdrantUrl: app.qdrantUrl,
+    timeouts: app.timeouts,
+    gateway,
+  };
+  return new DotAi("dot-ai", {
+    namespace: app.namespace,
+    namespaceLabels,
+    chart: app.chart,
+    chartVersion: app.chartVersion,
+    chartIsLocal: app.chartIsLocal,
+    settings,
+    apiKeys,
+    tokenRotation: app.tokenRotation,
+    after,
+  });
+}

@@ -1,0 +1,213 @@
+/**
+ * Runs the real program under Pulumi mocks and records what it asks the engine for: every
+ * resource's type, name, inputs (with secret markers intact), parent, dependencies and
+ * retainOnDelete, plus the stack outputs and warnings.
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+
+export const PROJECT = "dot-ai-gateway";
+export const REPO_ROOT = path.resolve(__dirname, "..");
+export const FIXTURE_CRDS = path.join(__dirname, "fixtures", "gateway-api-crds.yaml");
+/** The fixture chart: a local chart directory, as used offline. */
+export const FIXTURE_CHART = path.join(__dirname, "fixture-chart", "dot-ai");
+
+/** Pulumi's marker for a secret value in serialized properties. */
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  urn: string;
+  parent: string;
+  /** Inputs with secrets unwrapped to their values. */
+  inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- arbitrary Kubernetes objects; tests narrow them
+  /** Inputs exactly as serialized for the engine, secrets still wrapped. */
+  rawInputs: unknown;
+  dependencies: string[];
+  retainOnDelete: boolean;
+}
+
+export interface StackRun {
+  resources: RecordedResource[];
+  outputs: Record<string, unknown>;
+  secretOutputs: Set<string>;
+  warnings: string[];
+  error?: Error;
+}
+
+export const MOCK_TOKEN = "mock-auth-token-0123456789abcdefghijklmnopqrstuvwx";
+
+class RecordingMocks implements pulumi.runtime.Mocks {
+  call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    throw new Error(`unexpected invoke ${args.token}`);
+  }
+  newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+    const state: Record<string, unknown> = { ...args.inputs };
+    if (args.type === "random:index/randomPassword:RandomPassword") {
+      state.result = `${MOCK_TOKEN}-${args.inputs.keepers?.rotation ?? ""}`;
+    }
+    if (args.type === "kubernetes:helm.sh/v3:Release") {
+      state.status = { status: "deployed", name: args.inputs.name, namespace: args.inputs.namespace, revision: 1 };
+    }
+    return { id: `${args.name}-id`, state };
+  }
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getDependenciesList(): string[];
+  getRetainondelete(): boolean;
+  getObject(): { toJavaScript(): unknown } | undefined;
+}
+interface Monitor {
+  registerResource(req: RegisterRequest, callback: (err: unknown, res: { getUrn(): string } | undefined) => void): Promise<void>;
+}
+
+export interface StackSpec {
+  stack: string;
+  /** Plain config, keys without the `dot-ai-gateway:` prefix. */
+  config?: Record<string, string>;
+  /** Config set with `--secret`. */
+  secrets?: Record<string, string>;
+}
+
+export async function runStack(spec: StackSpec): Promise<StackRun> {
+  await pulumi.runtime.setMocks(new RecordingMocks(), PROJECT, spec.stack, false);
+  const all: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...spec.config, ...spec.secrets })) all[`${PROJECT}:${k}`] = v;
+  pulumi.runtime.setAllConfig(all, Object.keys(spec.secrets ?? {}).map((k) => `${PROJECT}:${k}`));
+
+  const resources: RecordedResource[] = [];
+  const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) =>
+    register(req, (err, res) => {
+      if (!err && res) {
+        const rawInputs = req.getObject()?.toJavaScript() ?? {};
+        resources.push({
+          type: req.getType(),
+          name: req.getName(),
+          urn: res.getUrn(),
+          parent: req.getParent(),
+          inputs: unwrapSecrets(rawInputs) as Record<string, unknown>,
+          rawInputs,
+          dependencies: req.getDependenciesList(),
+          retainOnDelete: req.getRetainondelete(),
+        });
+      }
+      callback(err, res);
+    });
+
+  const warnings: string[] = [];
+  const log = pulumi.log as { warn: (msg: string) => Promise<void> };
+  const originalWarn = log.warn;
+  log.warn = async (msg: string) => {
+    warnings.push(msg);
+  };
+  const cwd = process.cwd();
+  process.chdir(REPO_ROOT);
+  try {
+    // Fresh module state per run, as a fresh `pulumi up` would have.
+    const { program } = await import("../stacks/program");
+    const raw = (await program()) as unknown as Record<string, unknown>;
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs = new Set<string>();
+    for (const [key, value] of Object.entries(raw)) {
+      if (pulumi.Output.isInstance(value)) {
+        outputs[key] = await resolve(value);
+        if (await pulumi.isSecret(value)) secretOutputs.add(key);
+      } else outputs[key] = value;
+    }
+    await settle(resources);
+    return { resources, outputs, secretOutputs, warnings };
+  } catch (error) {
+    await settle(resources);
+    return { resources, outputs: {}, secretOutputs: new Set(), warnings, error: error as Error };
+  } finally {
+    process.chdir(cwd);
+    log.warn = originalWarn;
+  }
+}
+
+export function resolve<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((done) => output.apply((v) => done(v)));
+}
+
+/** Waits until no more registrations arrive (children register asynchronously). */
+async function settle(resources: RecordedResource[]): Promise<void> {
+  let seen = -1;
+  while (seen !== resources.length) {
+    seen = resources.length;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function isWrappedSecret(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SPECIAL_SIG_KEY] === SECRET_SIG;
+}
+
+function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value !== "object" || value === null) return value;
+  if (isWrappedSecret(value)) return unwrapSecrets((value as { value: unknown }).value);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+}
+
+/** Helpers to find what a test is about. */
+export function byType(run: StackRun, type: string): RecordedResource[] {
+  return run.resources.filter((r) => r.type === type);
+}
+
+export function one(run: StackRun, type: string, name?: string): RecordedResource {
+  const found = byType(run, type).filter((r) => name === undefined || r.name === name);
+  if (found.length !== 1) {
+    throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${run.resources.map((r) => `${r.type}/${r.name}`).join(", ")}`);
+  }
+  return found[0];
+}
+
+export const TYPES = {
+  namespace: "kubernetes:core/v1:Namespace",
+  secret: "kubernetes:core/v1:Secret",
+  release: "kubernetes:helm.sh/v3:Release",
+  crd: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+  gateway: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
+  referenceGrant: "kubernetes:gateway.networking.k8s.io/v1beta1:ReferenceGrant",
+  certificate: "kubernetes:cert-manager.io/v1:Certificate",
+  password: "random:index/randomPassword:RandomPassword",
+} as const;
+
+/** A complete, valid configuration per stack; tests override parts of it. */
+export const KEYS = { anthropicApiKey: "sk-ant-test-0000000000000000", openaiApiKey: "sk-openai-test-1111111111111111" };
+
+export function prodSpec(config: Record<string, string> = {}, secrets: Record<string, string> = KEYS): StackSpec {
+  return {
+    stack: "prod",
+    config: {
+      hostname: "dot-ai.example.com",
+      gatewayClassName: "nginx",
+      gatewayApiCrdsFile: FIXTURE_CRDS,
+      chart: FIXTURE_CHART,
+      ...config,
+    },
+    secrets,
+  };
+}
+
+export function devSpec(config: Record<string, string> = {}, secrets: Record<string, string> = KEYS): StackSpec {
+  return {
+    stack: "dev",
+    config: {
+      hostname: "dot-ai.dev.example.com",
+      gatewayClassName: "nginx",
+      gatewayApiCrdsFile: FIXTURE_CRDS,
+      chart: FIXTURE_CHART,
+      ...config,
+    },
+    secrets,
+  };
+}
