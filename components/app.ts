@@ -57,10 +57,9 @@ export class DotAi extends pulumi.ComponentResource {
     );
     this.authToken = pulumi.secret(token.result);
 
-    const providers = Object.keys(args.apiKeys) as ApiKeyProvider[];
     const data = pulumi
-      .all([token.result, pulumi.all(providers.map((p) => pulumi.output(args.apiKeys[p]!)))])
-      .apply(([tokenValue, keys]) => secretData(tokenValue, Object.fromEntries(providers.map((p, i) => [p, keys[i]]))));
+      .all([token.result, pulumi.output(args.apiKeys)])
+      .apply(([tokenValue, keys]) => secretData(tokenValue, keys as Partial<Record<ApiKeyProvider, string>>));
 
     const secret = new kx.Secret(
       "dot-ai-secrets",

@@ -59,7 +59,9 @@ export function chartValues(settings: ChartSettings, secretsRevision: string): R
   return {
     deployment: { method: "standard" },
     ingress: { enabled: false },
-    ai: settings.aiModel ? { provider: settings.aiProvider, model: settings.aiModel } : { provider: settings.aiProvider },
+    ai: settings.aiModel
+      ? { provider: settings.aiProvider, model: settings.aiModel }
+      : { provider: settings.aiProvider },
     qdrant: settings.qdrantUrl ? { enabled: false, external: { url: settings.qdrantUrl } } : { enabled: true },
     secrets: {
       name: SECRETS_NAME,
@@ -75,9 +77,13 @@ export function chartValues(settings: ChartSettings, secretsRevision: string): R
 }
 
 /** The Secret's data, under exactly the key names the chart is told to read. */
-export function secretData(authToken: string, apiKeys: Partial<Record<ApiKeyProvider, string>>): Record<string, string> {
+export function secretData(
+  authToken: string,
+  apiKeys: Partial<Record<ApiKeyProvider, string>>,
+): Record<string, string> {
   const data: Record<string, string> = { [SECRET_KEY_NAMES.auth]: authToken };
-  for (const [provider, key] of Object.entries(apiKeys) as [ApiKeyProvider, string][]) data[SECRET_KEY_NAMES[provider]] = key;
+  for (const [provider, key] of Object.entries(apiKeys) as [ApiKeyProvider, string][])
+    data[SECRET_KEY_NAMES[provider]] = key;
   return sortKeys(data);
 }
 
@@ -87,7 +93,11 @@ export function secretData(authToken: string, apiKeys: Partial<Record<ApiKeyProv
  * to 16 hex characters, reveals nothing about them.
  */
 export function secretsRevision(data: Record<string, string>): string {
-  return crypto.createHash("sha256").update(JSON.stringify(sortKeys(data))).digest("hex").slice(0, 16);
+  return crypto
+    .createHash("sha256")
+    .update(JSON.stringify(sortKeys(data)))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /** The name of the HTTPRoute (and Service) the chart renders. */

@@ -59,7 +59,11 @@ export class SharedGateway extends pulumi.ComponentResource {
     this.gatewayNamespace = args.namespace;
     this.routeNamespaceLabels = args.allowedRoutes === "Selector" ? { [ROUTE_NAMESPACE_LABEL]: args.gatewayName } : {};
 
-    const namespace = new k8s.core.v1.Namespace(args.namespace, { metadata: { name: args.namespace } }, { parent: this });
+    const namespace = new k8s.core.v1.Namespace(
+      args.namespace,
+      { metadata: { name: args.namespace } },
+      { parent: this },
+    );
 
     let certificate: k8s.apiextensions.CustomResource | undefined;
     if (args.tls) {

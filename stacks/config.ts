@@ -97,18 +97,19 @@ export interface AppConfig {
   apiKeyProviders: ApiKeyProvider[];
 }
 
-export interface StackConfig {
+interface CommonConfig {
   stack: string;
-  mode: Mode;
   hostname: string;
   https: boolean;
   crds: CrdConfig;
-  /** Reference pattern only. */
-  sharedGateway?: SharedGatewayConfig;
-  /** Creation pattern only. */
-  createdGateway?: CreatedGatewayConfig;
   app: AppConfig;
 }
+
+/** The reference pattern: a shared Gateway owned by the platform. */
+export type ReferenceConfig = CommonConfig & { mode: "reference"; sharedGateway: SharedGatewayConfig };
+/** The creation pattern: the chart creates its own Gateway. */
+export type CreationConfig = CommonConfig & { mode: "creation"; createdGateway: CreatedGatewayConfig };
+export type StackConfig = ReferenceConfig | CreationConfig;
 
 export interface ConfigProblem {
   key: string;
@@ -127,8 +128,7 @@ export interface ConfigInput {
 }
 
 export type ConfigResult =
-  | { ok: true; config: StackConfig; warnings: string[] }
-  | { ok: false; problems: ConfigProblem[]; warnings: string[] };
+  { ok: true; config: StackConfig; warnings: string[] } | { ok: false; problems: ConfigProblem[]; warnings: string[] };
 
 /** Every key this program reads, with a one-line description (also the README's table). */
 export const CONFIG_KEYS: Readonly<Record<string, string>> = {
@@ -170,6 +170,8 @@ export function apiKeyConfigKey(provider: ApiKeyProvider): string {
 function setCommand(key: string, example: string, secret = false): string {
   return `pulumi config set ${secret ? "--secret " : ""}${CONFIG_NAMESPACE}:${key} ${example}`;
 }
+
+const CHART_VERSION_FLOOR = parseVersion(MIN_CHART_VERSION) ?? { major: 0, minor: 170, patch: 0 };
 
 export function parseConfig(input: ConfigInput): ConfigResult {
   const problems: ConfigProblem[] = [];
@@ -213,7 +215,11 @@ export function parseConfig(input: ConfigInput): ConfigResult {
   if (has("mode")) {
     if ((MODES as readonly string[]).includes(values.mode)) mode = values.mode as Mode;
     else {
-      report("mode", `'${values.mode}' is not a mode; use 'reference' (shared Gateway) or 'creation' (chart-created Gateway)`, setCommand("mode", "reference"));
+      report(
+        "mode",
+        `'${values.mode}' is not a mode; use 'reference' (shared Gateway) or 'creation' (chart-created Gateway)`,
+        setCommand("mode", "reference"),
+      );
       mode = undefined;
     }
   } else if (mode === undefined) {
@@ -233,7 +239,12 @@ export function parseConfig(input: ConfigInput): ConfigResult {
 
   // --- Host and HTTPS ---------------------------------------------------------------------------
   const hostname = str("hostname", "");
-  if (!has("hostname")) report("hostname", "is not set; it is the public host name clients connect to", setCommand("hostname", "dot-ai.example.com"));
+  if (!has("hostname"))
+    report(
+      "hostname",
+      "is not set; it is the public host name clients connect to",
+      setCommand("hostname", "dot-ai.example.com"),
+    );
   else {
     const problem = checkHostname(hostname);
     if (problem) report("hostname", `'${hostname}' ${problem}`, setCommand("hostname", "dot-ai.example.com"));
@@ -256,13 +267,23 @@ export function parseConfig(input: ConfigInput): ConfigResult {
   }
   const clusterIssuer = str("clusterIssuer", "letsencrypt-prod");
   if (checkDnsSubdomain(clusterIssuer)) {
-    report("clusterIssuer", `'${clusterIssuer}' ${checkDnsSubdomain(clusterIssuer)}`, setCommand("clusterIssuer", "letsencrypt-prod"));
+    report(
+      "clusterIssuer",
+      `'${clusterIssuer}' ${checkDnsSubdomain(clusterIssuer)}`,
+      setCommand("clusterIssuer", "letsencrypt-prod"),
+    );
   }
 
   const allowedRoutesRaw = str("allowedRoutes", "All");
   let allowedRoutes: AllowedRoutesFrom = "All";
-  if ((ALLOWED_ROUTES as readonly string[]).includes(allowedRoutesRaw)) allowedRoutes = allowedRoutesRaw as AllowedRoutesFrom;
-  else report("allowedRoutes", `'${allowedRoutesRaw}' is not one of All, Same, Selector`, setCommand("allowedRoutes", "Selector"));
+  if ((ALLOWED_ROUTES as readonly string[]).includes(allowedRoutesRaw))
+    allowedRoutes = allowedRoutesRaw as AllowedRoutesFrom;
+  else
+    report(
+      "allowedRoutes",
+      `'${allowedRoutesRaw}' is not one of All, Same, Selector`,
+      setCommand("allowedRoutes", "Selector"),
+    );
 
   const appNamespace = label("namespace", "dot-ai", "namespace name");
   const gatewayNamespace = label("gatewayNamespace", "gateway-system", "namespace name");
@@ -272,8 +293,13 @@ export function parseConfig(input: ConfigInput): ConfigResult {
   let createdGateway: CreatedGatewayConfig | undefined;
   const tlsDefault = mode === "reference" ? "wildcard-tls" : `${chartFullname(str("releaseName", "dot-ai"))}-tls`;
   const tlsSecretName = str("tlsSecretName", tlsDefault);
-  if (checkDnsSubdomain(tlsSecretName)) {
-    report("tlsSecretName", `'${tlsSecretName}' ${checkDnsSubdomain(tlsSecretName)}`, setCommand("tlsSecretName", tlsDefault));
+  // Only a value the user typed is checked: the default derives from the (separately checked) release name.
+  if (has("tlsSecretName") && checkDnsSubdomain(tlsSecretName)) {
+    report(
+      "tlsSecretName",
+      `'${tlsSecretName}' ${checkDnsSubdomain(tlsSecretName)}`,
+      setCommand("tlsSecretName", tlsDefault),
+    );
   }
 
   if (mode === "reference") {
@@ -285,13 +311,21 @@ export function parseConfig(input: ConfigInput): ConfigResult {
       );
     }
     if (appNamespace === gatewayNamespace) {
-      report("namespace", `is '${appNamespace}', the same as the shared Gateway's namespace; the platform and the app own separate namespaces`, setCommand("namespace", "dot-ai"));
+      report(
+        "namespace",
+        `is '${appNamespace}', the same as the shared Gateway's namespace; the platform and the app own separate namespaces`,
+        setCommand("namespace", "dot-ai"),
+      );
     }
     let tls: SharedGatewayConfig["tls"];
     if (https) {
       const domain = has("domain") ? values.domain : has("hostname") ? parentDomain(hostname) : "";
       if (!domain) {
-        report("domain", "is needed for HTTPS (the wildcard certificate) and cannot be derived because hostname is not set either", setCommand("domain", "example.com"));
+        report(
+          "domain",
+          "is needed for HTTPS (the wildcard certificate) and cannot be derived because hostname is not set either",
+          setCommand("domain", "example.com"),
+        );
       } else {
         const problem = has("domain") ? checkDomain(domain) : undefined;
         if (problem) report("domain", `'${domain}' ${problem}`, setCommand("domain", "example.com"));
@@ -314,7 +348,14 @@ export function parseConfig(input: ConfigInput): ConfigResult {
       tls,
     };
   } else if (mode === "creation") {
-    for (const key of ["gatewayName", "gatewayNamespace", "allowedRoutes", "domain", "waitForGateway", "waitForCertificate"]) {
+    for (const key of [
+      "gatewayName",
+      "gatewayNamespace",
+      "allowedRoutes",
+      "domain",
+      "waitForGateway",
+      "waitForCertificate",
+    ]) {
       if (has(key)) {
         report(
           key,
@@ -327,7 +368,12 @@ export function parseConfig(input: ConfigInput): ConfigResult {
     if (has("gatewayAnnotations")) {
       const parsed = parseStringMap(values.gatewayAnnotations);
       if (parsed) annotations = parsed;
-      else report("gatewayAnnotations", "must be a JSON object of string values", `pulumi config set --path '${CONFIG_NAMESPACE}:gatewayAnnotations.example\\.com/key' value`);
+      else
+        report(
+          "gatewayAnnotations",
+          "must be a JSON object of string values",
+          `pulumi config set --path '${CONFIG_NAMESPACE}:gatewayAnnotations.example\\.com/key' value`,
+        );
     }
     createdGateway = {
       className,
@@ -341,7 +387,11 @@ export function parseConfig(input: ConfigInput): ConfigResult {
   // --- CRDs -------------------------------------------------------------------------------------
   const gatewayApiVersion = str("gatewayApiVersion", DEFAULT_GATEWAY_API_VERSION);
   if (!/^v\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/.test(gatewayApiVersion)) {
-    report("gatewayApiVersion", `'${gatewayApiVersion}' is not a Gateway API release tag like v1.2.1`, setCommand("gatewayApiVersion", DEFAULT_GATEWAY_API_VERSION));
+    report(
+      "gatewayApiVersion",
+      `'${gatewayApiVersion}' is not a Gateway API release tag like v1.2.1`,
+      setCommand("gatewayApiVersion", DEFAULT_GATEWAY_API_VERSION),
+    );
   }
   let crdSource: CrdConfig["source"] = { kind: "url", url: gatewayApiCrdsUrl(gatewayApiVersion) };
   const installCrds = bool("installCrds", true);
@@ -349,12 +399,23 @@ export function parseConfig(input: ConfigInput): ConfigResult {
     const file = path.resolve(input.baseDir, values.gatewayApiCrdsFile);
     crdSource = { kind: "file", path: file };
     if (installCrds && !fs.existsSync(file)) {
-      report("gatewayApiCrdsFile", `'${file}' does not exist`, `${setCommand("gatewayApiCrdsFile", "<path to standard-install.yaml>")}, or pulumi config rm ${CONFIG_NAMESPACE}:gatewayApiCrdsFile to use ${gatewayApiCrdsUrl(gatewayApiVersion)}`);
+      report(
+        "gatewayApiCrdsFile",
+        `'${file}' does not exist`,
+        `${setCommand("gatewayApiCrdsFile", "<path to standard-install.yaml>")}, or pulumi config rm ${CONFIG_NAMESPACE}:gatewayApiCrdsFile to use ${gatewayApiCrdsUrl(gatewayApiVersion)}`,
+      );
     }
   }
-  const crds: CrdConfig = { install: installCrds, version: gatewayApiVersion, source: crdSource, retainOnDelete: bool("retainCrds", true) };
+  const crds: CrdConfig = {
+    install: installCrds,
+    version: gatewayApiVersion,
+    source: crdSource,
+    retainOnDelete: bool("retainCrds", true),
+  };
   if (!crds.retainOnDelete) {
-    warnings.push(`${CONFIG_NAMESPACE}:retainCrds is false: destroying this stack deletes the Gateway API CRDs and with them every Gateway and route of the whole cluster.`);
+    warnings.push(
+      `${CONFIG_NAMESPACE}:retainCrds is false: destroying this stack deletes the Gateway API CRDs and with them every Gateway and route of the whole cluster.`,
+    );
   }
 
   // --- App --------------------------------------------------------------------------------------
@@ -366,15 +427,28 @@ export function parseConfig(input: ConfigInput): ConfigResult {
   if (chartIsLocal) {
     chartDir = path.resolve(input.baseDir, chart);
     const local = readLocalChartVersion(chartDir);
-    if ("problem" in local) report("chart", local.problem, `${setCommand("chart", "<chart directory>")}, or pulumi config rm ${CONFIG_NAMESPACE}:chart to use ${DEFAULT_CHART}`);
+    if ("problem" in local)
+      report(
+        "chart",
+        local.problem,
+        `${setCommand("chart", "<chart directory>")}, or pulumi config rm ${CONFIG_NAMESPACE}:chart to use ${DEFAULT_CHART}`,
+      );
     else if (has("chartVersion") && values.chartVersion !== local.version) {
-      report("chartVersion", `is '${values.chartVersion}' but the local chart at ${chartDir} is version ${local.version}`, `pulumi config rm ${CONFIG_NAMESPACE}:chartVersion (a local chart's version comes from its Chart.yaml)`);
+      report(
+        "chartVersion",
+        `is '${values.chartVersion}' but the local chart at ${chartDir} is version ${local.version}`,
+        `pulumi config rm ${CONFIG_NAMESPACE}:chartVersion (a local chart's version comes from its Chart.yaml)`,
+      );
     } else chartVersion = local.version;
   }
   const parsedVersion = parseVersion(chartVersion);
   if (!parsedVersion) {
-    report(chartIsLocal ? "chart" : "chartVersion", `version '${chartVersion}' is not a semantic version like ${DEFAULT_CHART_VERSION}`, setCommand("chartVersion", DEFAULT_CHART_VERSION));
-  } else if (compareVersions(parsedVersion, parseVersion(MIN_CHART_VERSION)!) < 0) {
+    report(
+      chartIsLocal ? "chart" : "chartVersion",
+      `version '${chartVersion}' is not a semantic version like ${DEFAULT_CHART_VERSION}`,
+      setCommand("chartVersion", DEFAULT_CHART_VERSION),
+    );
+  } else if (compareVersions(parsedVersion, CHART_VERSION_FLOOR) < 0) {
     report(
       chartIsLocal ? "chart" : "chartVersion",
       `version ${chartVersion} is older than ${MIN_CHART_VERSION}: those charts ignore gateway.name/gateway.namespace/gateway.create without an error and render no HTTPRoute at all, so dot-ai would be unreachable`,
@@ -400,63 +474,93 @@ export function parseConfig(input: ConfigInput): ConfigResult {
     const key = apiKeyConfigKey(provider);
     if (!has(key)) continue;
     if (!input.secretKeys.has(key)) {
-      report(key, "is stored in plaintext in the stack's config file; API keys must be encrypted", `${setCommand(key, "<key>", true)}   # overwrites the plaintext value`);
+      report(
+        key,
+        "is stored in plaintext in the stack's config file; API keys must be encrypted",
+        `${setCommand(key, "<key>", true)}   # overwrites the plaintext value`,
+      );
     } else apiKeyProviders.push(provider);
   }
   if (neededKey !== undefined && !has(apiKeyConfigKey(neededKey))) {
-    report(apiKeyConfigKey(neededKey), `is not set, but aiProvider '${aiProvider}' needs it (the server would start without a usable model)`, setCommand(apiKeyConfigKey(neededKey), "<key>", true));
+    report(
+      apiKeyConfigKey(neededKey),
+      `is not set, but aiProvider '${aiProvider}' needs it (the server would start without a usable model)`,
+      setCommand(apiKeyConfigKey(neededKey), "<key>", true),
+    );
   }
   if (!has(apiKeyConfigKey("openai")) && neededKey !== "openai") {
-    warnings.push(`${CONFIG_NAMESPACE}:openaiApiKey is not set: dot-ai runs without embeddings (semantic search of capabilities and patterns is off). Set it with: ${setCommand("openaiApiKey", "<key>", true)}`);
+    warnings.push(
+      `${CONFIG_NAMESPACE}:openaiApiKey is not set: dot-ai runs without embeddings (semantic search of capabilities and patterns is off). Set it with: ${setCommand("openaiApiKey", "<key>", true)}`,
+    );
   }
 
   let qdrantUrl: string | undefined;
   if (has("qdrantUrl")) {
     qdrantUrl = values.qdrantUrl;
-    if (!/^https?:\/\/[^\s/]+/.test(qdrantUrl)) report("qdrantUrl", `'${qdrantUrl}' is not an http(s) URL`, setCommand("qdrantUrl", "http://qdrant.qdrant.svc:6333"));
+    if (!/^https?:\/\/[^\s/]+/.test(qdrantUrl))
+      report(
+        "qdrantUrl",
+        `'${qdrantUrl}' is not an http(s) URL`,
+        setCommand("qdrantUrl", "http://qdrant.qdrant.svc:6333"),
+      );
   }
 
   const timeouts = { request: str("requestTimeout", "3600s"), backendRequest: str("backendRequestTimeout", "3600s") };
   const requestMs = parseGatewayDuration(timeouts.request);
   const backendMs = parseGatewayDuration(timeouts.backendRequest);
-  for (const [key, value, ms] of [["requestTimeout", timeouts.request, requestMs], ["backendRequestTimeout", timeouts.backendRequest, backendMs]] as const) {
-    if (ms === undefined) report(key, `'${value}' is not a Gateway API duration (1-4 parts of up to 5 digits with h, m, s or ms, e.g. 3600s or 1h)`, setCommand(key, "3600s"));
+  for (const [key, value, ms] of [
+    ["requestTimeout", timeouts.request, requestMs],
+    ["backendRequestTimeout", timeouts.backendRequest, backendMs],
+  ] as const) {
+    if (ms === undefined)
+      report(
+        key,
+        `'${value}' is not a Gateway API duration (1-4 parts of up to 5 digits with h, m, s or ms, e.g. 3600s or 1h)`,
+        setCommand(key, "3600s"),
+      );
   }
   // A request timeout of zero disables it; otherwise the backend's share cannot exceed the whole.
   if (requestMs !== undefined && backendMs !== undefined && requestMs !== 0 && backendMs > requestMs) {
-    report("backendRequestTimeout", `'${timeouts.backendRequest}' is longer than requestTimeout '${timeouts.request}'; Gateway API requires backendRequest <= request`, setCommand("backendRequestTimeout", timeouts.request));
+    report(
+      "backendRequestTimeout",
+      `'${timeouts.backendRequest}' is longer than requestTimeout '${timeouts.request}'; Gateway API requires backendRequest <= request`,
+      setCommand("backendRequestTimeout", timeouts.request),
+    );
   }
   if (requestMs !== undefined && requestMs !== 0 && requestMs < 300_000) {
-    warnings.push(`${CONFIG_NAMESPACE}:requestTimeout is ${timeouts.request}: MCP sessions stream over SSE and are cut after it; the upstream guide uses 3600s.`);
+    warnings.push(
+      `${CONFIG_NAMESPACE}:requestTimeout is ${timeouts.request}: MCP sessions stream over SSE and are cut after it; the upstream guide uses 3600s.`,
+    );
   }
 
   if (problems.length > 0 || mode === undefined) return { ok: false, problems, warnings };
-  return {
-    ok: true,
-    warnings,
-    config: {
-      stack: input.stack,
-      mode,
-      hostname,
-      https,
-      crds,
-      sharedGateway,
-      createdGateway,
-      app: {
-        namespace: appNamespace,
-        releaseName,
-        chart: chartIsLocal ? chartDir : chart,
-        chartVersion,
-        chartIsLocal,
-        aiProvider,
-        aiModel: has("aiModel") ? values.aiModel : undefined,
-        qdrantUrl,
-        timeouts,
-        tokenRotation: str("tokenRotation", "initial"),
-        apiKeyProviders,
-      },
+  const common: CommonConfig = {
+    stack: input.stack,
+    hostname,
+    https,
+    crds,
+    app: {
+      namespace: appNamespace,
+      releaseName,
+      chart: chartIsLocal ? chartDir : chart,
+      chartVersion,
+      chartIsLocal,
+      aiProvider,
+      aiModel: has("aiModel") ? values.aiModel : undefined,
+      qdrantUrl,
+      timeouts,
+      tokenRotation: str("tokenRotation", "initial"),
+      apiKeyProviders,
     },
   };
+  const config: StackConfig | undefined =
+    mode === "reference" && sharedGateway
+      ? { ...common, mode, sharedGateway }
+      : mode === "creation" && createdGateway
+        ? { ...common, mode, createdGateway }
+        : undefined;
+  if (!config) throw new Error(`internal error: no gateway settings for mode ${mode}`);
+  return { ok: true, warnings, config };
 }
 
 function parseStringMap(text: string): Record<string, string> | undefined {
@@ -464,7 +568,9 @@ function parseStringMap(text: string): Record<string, string> | undefined {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
     const entries = Object.entries(parsed as Record<string, unknown>);
-    return entries.every(([, v]) => typeof v === "string") ? (Object.fromEntries(entries) as Record<string, string>) : undefined;
+    return entries.every(([, v]) => typeof v === "string")
+      ? (Object.fromEntries(entries) as Record<string, string>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -473,7 +579,9 @@ function parseStringMap(text: string): Record<string, string> | undefined {
 function readLocalChartVersion(dir: string): { version: string } | { problem: string } {
   const chartYaml = path.join(dir, "Chart.yaml");
   if (!fs.existsSync(chartYaml)) {
-    return { problem: `'${dir}' is neither an oci://, http(s):// chart reference nor a chart directory (no Chart.yaml there)` };
+    return {
+      problem: `'${dir}' is neither an oci://, http(s):// chart reference nor a chart directory (no Chart.yaml there)`,
+    };
   }
   const doc: unknown = YAML.parse(fs.readFileSync(chartYaml, "utf8"));
   const version = typeof doc === "object" && doc !== null ? (doc as { version?: unknown }).version : undefined;
@@ -506,6 +614,7 @@ export function loadConfig(): { config: StackConfig; apiKeys: ApiKeys } {
 
   const pulumiConfig = new pulumi.Config(CONFIG_NAMESPACE);
   const apiKeys: ApiKeys = {};
-  for (const provider of result.config.app.apiKeyProviders) apiKeys[provider] = pulumiConfig.requireSecret(apiKeyConfigKey(provider));
+  for (const provider of result.config.app.apiKeyProviders)
+    apiKeys[provider] = pulumiConfig.requireSecret(apiKeyConfigKey(provider));
   return { config: result.config, apiKeys };
 }

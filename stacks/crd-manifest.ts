@@ -11,7 +11,9 @@ export async function loadCrdManifest(crds: CrdConfig): Promise<string> {
     try {
       return await fs.readFile(crds.source.path, "utf8");
     } catch (err) {
-      throw new pulumi.RunError(`${CONFIG_NAMESPACE}:gatewayApiCrdsFile: cannot read ${crds.source.path}: ${(err as Error).message}`);
+      throw new pulumi.RunError(
+        `${CONFIG_NAMESPACE}:gatewayApiCrdsFile: cannot read ${crds.source.path}: ${(err as Error).message}`,
+      );
     }
   }
   const url = crds.source.url;

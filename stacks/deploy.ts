@@ -5,7 +5,7 @@ import { ChartSettings, GatewayWiring } from "../components/chart-values";
 import { createdGatewayName } from "../components/chart-contract";
 import { GatewayApiCrds } from "../components/crds";
 import { SharedGateway } from "../components/platform";
-import { ApiKeys, StackConfig } from "./config";
+import { ApiKeys, CreationConfig, ReferenceConfig, StackConfig } from "./config";
 import { loadCrdManifest } from "./crd-manifest";
 
 /** What a deployed stack reports, whichever pattern it uses. */
@@ -29,8 +29,8 @@ export async function deploy(config: StackConfig, apiKeys: ApiKeys): Promise<Dep
 }
 
 /** prod: the platform's shared Gateway, and dot-ai's HTTPRoute attached to it. */
-function deployReference(config: StackConfig, apiKeys: ApiKeys, crds?: GatewayApiCrds): Deployment {
-  const shared = config.sharedGateway!;
+function deployReference(config: ReferenceConfig, apiKeys: ApiKeys, crds?: GatewayApiCrds): Deployment {
+  const shared = config.sharedGateway;
   const platform = new SharedGateway("platform", {
     namespace: shared.namespace,
     gatewayName: shared.name,
@@ -53,12 +53,17 @@ function deployReference(config: StackConfig, apiKeys: ApiKeys, crds?: GatewayAp
     platform.routeNamespaceLabels,
     [platform.gateway],
   );
-  return { gatewayName: platform.gatewayName, gatewayNamespace: platform.gatewayNamespace, gatewayAddress: platform.address, app };
+  return {
+    gatewayName: platform.gatewayName,
+    gatewayNamespace: platform.gatewayNamespace,
+    gatewayAddress: platform.address,
+    app,
+  };
 }
 
 /** dev: the chart creates its own Gateway, `<release>-http`, next to dot-ai. */
-function deployCreation(config: StackConfig, apiKeys: ApiKeys, crds?: GatewayApiCrds): Deployment {
-  const created = config.createdGateway!;
+function deployCreation(config: CreationConfig, apiKeys: ApiKeys, crds?: GatewayApiCrds): Deployment {
+  const created = config.createdGateway;
   const app = deployApp(
     config,
     apiKeys,

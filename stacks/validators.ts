@@ -43,7 +43,8 @@ export function checkHostname(value: string): string | undefined {
 
 /** A DNS domain for a wildcard certificate, given without the leading '*.'. */
 export function checkDomain(value: string): string | undefined {
-  if (value.startsWith("*.")) return `must be given without the wildcard: use '${value.slice(2)}', the program adds '*.' itself`;
+  if (value.startsWith("*."))
+    return `must be given without the wildcard: use '${value.slice(2)}', the program adds '*.' itself`;
   return checkHostname(value);
 }
 

@@ -64,7 +64,10 @@ interface RegisterRequest {
   getObject(): { toJavaScript(): unknown } | undefined;
 }
 interface Monitor {
-  registerResource(req: RegisterRequest, callback: (err: unknown, res: { getUrn(): string } | undefined) => void): Promise<void>;
+  registerResource(
+    req: RegisterRequest,
+    callback: (err: unknown, res: { getUrn(): string } | undefined) => void,
+  ): Promise<void>;
 }
 
 export interface StackSpec {
@@ -79,7 +82,10 @@ export async function runStack(spec: StackSpec): Promise<StackRun> {
   await pulumi.runtime.setMocks(new RecordingMocks(), PROJECT, spec.stack, false);
   const all: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...spec.config, ...spec.secrets })) all[`${PROJECT}:${k}`] = v;
-  pulumi.runtime.setAllConfig(all, Object.keys(spec.secrets ?? {}).map((k) => `${PROJECT}:${k}`));
+  pulumi.runtime.setAllConfig(
+    all,
+    Object.keys(spec.secrets ?? {}).map((k) => `${PROJECT}:${k}`),
+  );
 
   const resources: RecordedResource[] = [];
   const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
@@ -147,7 +153,9 @@ async function settle(resources: RecordedResource[]): Promise<void> {
 }
 
 export function isWrappedSecret(value: unknown): boolean {
-  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SPECIAL_SIG_KEY] === SECRET_SIG;
+  return (
+    typeof value === "object" && value !== null && (value as Record<string, unknown>)[SPECIAL_SIG_KEY] === SECRET_SIG
+  );
 }
 
 function unwrapSecrets(value: unknown): unknown {
@@ -165,7 +173,9 @@ export function byType(run: StackRun, type: string): RecordedResource[] {
 export function one(run: StackRun, type: string, name?: string): RecordedResource {
   const found = byType(run, type).filter((r) => name === undefined || r.name === name);
   if (found.length !== 1) {
-    throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${run.resources.map((r) => `${r.type}/${r.name}`).join(", ")}`);
+    throw new Error(
+      `expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${run.resources.map((r) => `${r.type}/${r.name}`).join(", ")}`,
+    );
   }
   return found[0];
 }
@@ -182,7 +192,10 @@ export const TYPES = {
 } as const;
 
 /** A complete, valid configuration per stack; tests override parts of it. */
-export const KEYS = { anthropicApiKey: "sk-ant-test-0000000000000000", openaiApiKey: "sk-openai-test-1111111111111111" };
+export const KEYS = {
+  anthropicApiKey: "sk-ant-test-0000000000000000",
+  openaiApiKey: "sk-openai-test-1111111111111111",
+};
 
 export function prodSpec(config: Record<string, string> = {}, secrets: Record<string, string> = KEYS): StackSpec {
   return {

@@ -20,7 +20,9 @@ describe("prod stack (reference pattern)", () => {
   });
 
   it("creates the platform namespace and the app namespace", () => {
-    const names = byType(run, TYPES.namespace).map((n) => n.inputs.metadata.name).sort();
+    const names = byType(run, TYPES.namespace)
+      .map((n) => n.inputs.metadata.name)
+      .sort();
     assert.deepStrictEqual(names, ["dot-ai", "gateway-system"]);
   });
 
@@ -28,7 +30,11 @@ describe("prod stack (reference pattern)", () => {
     const cert = one(run, TYPES.certificate);
     assert.strictEqual(cert.inputs.metadata.namespace, "gateway-system");
     assert.deepStrictEqual(cert.inputs.spec.dnsNames, ["*.example.com", "example.com"]);
-    assert.deepStrictEqual(cert.inputs.spec.issuerRef, { group: "cert-manager.io", kind: "ClusterIssuer", name: "letsencrypt-prod" });
+    assert.deepStrictEqual(cert.inputs.spec.issuerRef, {
+      group: "cert-manager.io",
+      kind: "ClusterIssuer",
+      name: "letsencrypt-prod",
+    });
     assert.strictEqual(cert.inputs.spec.secretName, "wildcard-tls");
     assert.strictEqual(cert.inputs.metadata.annotations["pulumi.com/waitFor"], "condition=Ready");
   });
@@ -41,7 +47,10 @@ describe("prod stack (reference pattern)", () => {
     const [http, https] = gw.inputs.spec.listeners;
     assert.deepStrictEqual([http.name, http.protocol, http.port], ["http", "HTTP", 80]);
     assert.deepStrictEqual([https.name, https.protocol, https.port], ["https", "HTTPS", 443]);
-    assert.deepStrictEqual(https.tls, { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: "wildcard-tls" }] });
+    assert.deepStrictEqual(https.tls, {
+      mode: "Terminate",
+      certificateRefs: [{ group: "", kind: "Secret", name: "wildcard-tls" }],
+    });
     for (const l of [http, https]) assert.deepStrictEqual(l.allowedRoutes, { namespaces: { from: "All" } });
     assert.strictEqual(gw.inputs.metadata.annotations["pulumi.com/waitFor"], "condition=Programmed");
   });
@@ -99,7 +108,10 @@ describe("prod stack (reference pattern)", () => {
     const secret = one(run, TYPES.secret);
     assert.strictEqual(secret.inputs.metadata.name, "dot-ai-secrets");
     assert.strictEqual(secret.inputs.metadata.namespace, "dot-ai");
-    assert.ok(isWrappedSecret(secret.rawInputs && (secret.rawInputs as Record<string, unknown>).stringData), "stringData is sent as a secret");
+    assert.ok(
+      isWrappedSecret(secret.rawInputs && (secret.rawInputs as Record<string, unknown>).stringData),
+      "stringData is sent as a secret",
+    );
     const keyNames = one(run, TYPES.release).inputs.values.secrets;
     assert.strictEqual(keyNames.name, secret.inputs.metadata.name);
     const data = secret.inputs.stringData;

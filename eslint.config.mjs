@@ -1,0 +1,17 @@
+// @ts-check
+import eslint from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["node_modules/", "bin/", "toolchain/", "test/fixture-chart/"] },
+  eslint.configs.recommended,
+  ...tseslint.configs.strict,
+  {
+    languageOptions: { globals: { process: "readonly", __dirname: "readonly", console: "readonly" } },
+  },
+  {
+    // Tests look up what they just asserted exists.
+    files: ["test/**/*.ts"],
+    rules: { "@typescript-eslint/no-non-null-assertion": "off" },
+  },
+);

@@ -1,0 +1,345 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+
+import { parseConfig, formatProblems } from "../stacks/config";
+import { FIXTURE_CHART, FIXTURE_CRDS, KEYS, REPO_ROOT, StackSpec, devSpec, prodSpec, runStack } from "./harness";
+
+interface BadCase {
+  what: string;
+  spec: StackSpec;
+  /** Config key the error must name, and a fragment of the explanation. */
+  key: string;
+  says: RegExp;
+}
+
+const BAD: BadCase[] = [
+  { what: "an unknown mode", spec: prodSpec({ mode: "shared" }), key: "mode", says: /'shared' is not a mode/ },
+  {
+    what: "a stack with no default mode and none set",
+    spec: { ...devSpec(), stack: "staging" },
+    key: "mode",
+    says: /stack 'staging' has no default/,
+  },
+  {
+    what: "creation mode on prod",
+    spec: prodSpec({ mode: "creation" }),
+    key: "mode",
+    says: /'creation' on the prod stack/,
+  },
+  {
+    what: "no gatewayClassName in creation mode",
+    spec: devSpec({ gatewayClassName: "" }),
+    key: "gatewayClassName",
+    says: /cannot create a Gateway without a GatewayClass/,
+  },
+  { what: "no hostname", spec: devSpec({ hostname: "" }), key: "hostname", says: /is not set/ },
+  {
+    what: "an uppercase hostname",
+    spec: devSpec({ hostname: "Dot-AI.example.com" }),
+    key: "hostname",
+    says: /lowercase/,
+  },
+  { what: "a wildcard hostname", spec: devSpec({ hostname: "*.example.com" }), key: "hostname", says: /wildcard/ },
+  {
+    what: "a single-label hostname",
+    spec: devSpec({ hostname: "localhost" }),
+    key: "hostname",
+    says: /at least two labels/,
+  },
+  {
+    what: "a hostname label with an underscore",
+    spec: devSpec({ hostname: "dot_ai.example.com" }),
+    key: "hostname",
+    says: /RFC 1123/,
+  },
+  {
+    what: "a domain given with its wildcard",
+    spec: prodSpec({ domain: "*.example.com" }),
+    key: "domain",
+    says: /without the wildcard/,
+  },
+  {
+    what: "a domain whose wildcard does not cover the hostname",
+    spec: prodSpec({ hostname: "a.b.example.com", domain: "example.com" }),
+    key: "domain",
+    says: /wildcard matches exactly one label/,
+  },
+  {
+    what: "HTTPS without a hostname or domain",
+    spec: prodSpec({ hostname: "" }),
+    key: "domain",
+    says: /needed for HTTPS/,
+  },
+  {
+    what: "a malformed request timeout",
+    spec: devSpec({ requestTimeout: "1 hour" }),
+    key: "requestTimeout",
+    says: /not a Gateway API duration/,
+  },
+  {
+    what: "a timeout with too many digits",
+    spec: devSpec({ requestTimeout: "360000s" }),
+    key: "requestTimeout",
+    says: /not a Gateway API duration/,
+  },
+  {
+    what: "backendRequest longer than request",
+    spec: devSpec({ requestTimeout: "10m", backendRequestTimeout: "1h" }),
+    key: "backendRequestTimeout",
+    says: /backendRequest <= request/,
+  },
+  {
+    what: "a chart version below 0.170.0",
+    spec: prodSpec({ chart: "oci://ghcr.io/vfarcic/dot-ai/charts/dot-ai", chartVersion: "0.166.0" }),
+    key: "chartVersion",
+    says: /render no HTTPRoute at all/,
+  },
+  {
+    what: "a chart version that is not semver",
+    spec: prodSpec({ chart: "oci://ghcr.io/vfarcic/dot-ai/charts/dot-ai", chartVersion: "latest" }),
+    key: "chartVersion",
+    says: /not a semantic version/,
+  },
+  {
+    what: "a local chart path that is not a chart",
+    spec: prodSpec({ chart: "test/fixtures" }),
+    key: "chart",
+    says: /no Chart.yaml/,
+  },
+  {
+    what: "a chartVersion that contradicts the local chart",
+    spec: prodSpec({ chartVersion: "0.171.0" }),
+    key: "chartVersion",
+    says: /local chart .* is version 0.170.0/,
+  },
+  { what: "an invalid namespace", spec: devSpec({ namespace: "Dot.AI" }), key: "namespace", says: /RFC 1123 label/ },
+  {
+    what: "a namespace name too long",
+    spec: devSpec({ namespace: "n".repeat(64) }),
+    key: "namespace",
+    says: /limit is 63/,
+  },
+  {
+    what: "a release name over Helm's 53 characters",
+    spec: devSpec({ releaseName: "r".repeat(54) }),
+    key: "releaseName",
+    says: /limit is 53/,
+  },
+  {
+    what: "an invalid Gateway namespace",
+    spec: prodSpec({ gatewayNamespace: "gateway_system" }),
+    key: "gatewayNamespace",
+    says: /RFC 1123 label/,
+  },
+  {
+    what: "allowedRoutes outside All/Same/Selector",
+    spec: prodSpec({ allowedRoutes: "Everyone" }),
+    key: "allowedRoutes",
+    says: /not one of All, Same, Selector/,
+  },
+  {
+    what: "allowedRoutes Same for a route in another namespace",
+    spec: prodSpec({ allowedRoutes: "Same" }),
+    key: "allowedRoutes",
+    says: /could never attach/,
+  },
+  {
+    what: "the app in the Gateway's namespace",
+    spec: prodSpec({ namespace: "gateway-system" }),
+    key: "namespace",
+    says: /same as the shared Gateway's namespace/,
+  },
+  {
+    what: "shared-Gateway settings in creation mode",
+    spec: devSpec({ gatewayName: "x" }),
+    key: "gatewayName",
+    says: /applies to the shared Gateway/,
+  },
+  {
+    what: "an unknown AI provider",
+    spec: devSpec({ aiProvider: "skynet" }),
+    key: "aiProvider",
+    says: /not a provider the chart knows/,
+  },
+  {
+    what: "a provider whose credentials are not managed",
+    spec: devSpec({ aiProvider: "amazon_bedrock" }),
+    key: "aiProvider",
+    says: /does not manage its credentials/,
+  },
+  {
+    what: "the chosen provider without its API key",
+    spec: devSpec({ aiProvider: "google" }),
+    key: "googleApiKey",
+    says: /aiProvider 'google' needs it/,
+  },
+  { what: "no API key at all", spec: devSpec({}, {}), key: "anthropicApiKey", says: /is not set/ },
+  {
+    what: "an API key in plaintext",
+    spec: {
+      ...devSpec({}, { openaiApiKey: KEYS.openaiApiKey }),
+      config: { ...devSpec().config, anthropicApiKey: KEYS.anthropicApiKey },
+    },
+    key: "anthropicApiKey",
+    says: /plaintext/,
+  },
+  {
+    what: "a mistyped key",
+    spec: devSpec({ hostName: "dot-ai.example.com" }),
+    key: "hostName",
+    says: /not a setting of this program/,
+  },
+  {
+    what: "an API key for an unmanaged provider",
+    spec: devSpec({}, { ...KEYS, mistralApiKey: "x" }),
+    key: "mistralApiKey",
+    says: /does not manage/,
+  },
+  {
+    what: "a boolean that is not one",
+    spec: devSpec({ installCrds: "yes" }),
+    key: "installCrds",
+    says: /not a boolean/,
+  },
+  {
+    what: "a missing CRD file",
+    spec: devSpec({ gatewayApiCrdsFile: "does/not/exist.yaml" }),
+    key: "gatewayApiCrdsFile",
+    says: /does not exist/,
+  },
+  {
+    what: "a malformed Gateway API version",
+    spec: devSpec({ gatewayApiVersion: "1.2" }),
+    key: "gatewayApiVersion",
+    says: /release tag/,
+  },
+  {
+    what: "annotations that are not a JSON object",
+    spec: devSpec({ gatewayAnnotations: "[1]" }),
+    key: "gatewayAnnotations",
+    says: /JSON object/,
+  },
+  {
+    what: "a qdrant URL that is not a URL",
+    spec: devSpec({ qdrantUrl: "qdrant:6333" }),
+    key: "qdrantUrl",
+    says: /not an http\(s\) URL/,
+  },
+];
+
+function parse(spec: StackSpec) {
+  return parseConfig({
+    stack: spec.stack,
+    values: { ...spec.config, ...spec.secrets },
+    secretKeys: new Set(Object.keys(spec.secrets ?? {})),
+    baseDir: REPO_ROOT,
+  });
+}
+
+describe("configuration", () => {
+  describe("is refused, naming the key and the fix, with nothing registered, for", () => {
+    for (const bad of BAD) {
+      it(bad.what, async () => {
+        const result = parse(bad.spec);
+        assert.strictEqual(result.ok, false, "must be refused");
+        const problem = !result.ok && result.problems.find((p) => p.key === bad.key);
+        assert.ok(problem, `a problem naming ${bad.key}; got: ${!result.ok && JSON.stringify(result.problems)}`);
+        assert.match(problem.problem, bad.says);
+        assert.match(problem.fix, /pulumi config (set|rm)/);
+
+        const run = await runStack(bad.spec);
+        assert.ok(run.error, "the program stops");
+        assert.match(run.error.message, new RegExp(`dot-ai-gateway:${bad.key} `));
+        assert.deepStrictEqual(run.resources, [], "nothing is registered");
+      });
+    }
+  });
+
+  it("reports every problem at once", () => {
+    const result = parse(devSpec({ hostname: "Bad_Host", requestTimeout: "forever", releaseName: "R" }, {}));
+    assert.ok(!result.ok);
+    const keys = result.problems.map((p) => p.key).sort();
+    assert.deepStrictEqual(keys, ["anthropicApiKey", "hostname", "releaseName", "requestTimeout"]);
+    const message = formatProblems(result.problems);
+    assert.match(message, /4 problems\); nothing was deployed/);
+    assert.match(message, /pulumi config set --secret dot-ai-gateway:anthropicApiKey/);
+  });
+
+  it("never echoes a secret value in an error", () => {
+    const result = parse({ ...devSpec({ anthropicApiKey: KEYS.anthropicApiKey }, {}) });
+    assert.ok(!result.ok);
+    assert.ok(!formatProblems(result.problems).includes(KEYS.anthropicApiKey));
+  });
+
+  it("warns, without failing, when embeddings will be off for lack of an OpenAI key", () => {
+    const result = parse(devSpec({}, { anthropicApiKey: KEYS.anthropicApiKey }));
+    assert.ok(result.ok);
+    assert.ok(result.warnings.some((w) => /openaiApiKey is not set: dot-ai runs without embeddings/.test(w)));
+  });
+
+  it("warns when CRDs would be deleted with the stack", () => {
+    const result = parse(devSpec({ retainCrds: "false" }));
+    assert.ok(result.ok && result.warnings.some((w) => /deletes the Gateway API CRDs/.test(w)));
+  });
+
+  it("defaults to the upstream v1.2.1 standard CRDs, the published chart at 0.170.0 and the guide's timeouts", () => {
+    const result = parse({
+      stack: "prod",
+      config: { hostname: "dot-ai.example.com", gatewayClassName: "nginx" },
+      secrets: KEYS,
+    });
+    assert.ok(result.ok);
+    const c = result.config;
+    assert.deepStrictEqual(c.crds.source, {
+      kind: "url",
+      url: "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.1/standard-install.yaml",
+    });
+    assert.strictEqual(c.crds.retainOnDelete, true);
+    assert.strictEqual(c.app.chart, "oci://ghcr.io/vfarcic/dot-ai/charts/dot-ai");
+    assert.strictEqual(c.app.chartVersion, "0.170.0");
+    assert.deepStrictEqual(c.app.timeouts, { request: "3600s", backendRequest: "3600s" });
+    assert.strictEqual(c.https, true);
+    assert.ok(c.mode === "reference");
+    assert.strictEqual(c.sharedGateway.tls?.domain, "example.com");
+    assert.strictEqual(c.sharedGateway.allowedRoutes, "All");
+  });
+
+  it("takes a local chart's version from its Chart.yaml", () => {
+    const result = parse(prodSpec());
+    assert.ok(result.ok);
+    assert.strictEqual(result.config.app.chart, FIXTURE_CHART);
+    assert.strictEqual(result.config.app.chartVersion, "0.170.0");
+    assert.deepStrictEqual(result.config.crds.source, { kind: "file", path: FIXTURE_CRDS });
+  });
+
+  it("allows creation mode on prod only when explicitly asked to", () => {
+    assert.ok(parse(prodSpec({ mode: "creation", allowCreationModeOnProd: "true" })).ok);
+  });
+});
+
+describe("the committed stack files", () => {
+  for (const [stack, mode] of [
+    ["dev", "creation"],
+    ["prod", "reference"],
+  ] as const) {
+    it(`Pulumi.${stack}.yaml is a valid ${mode} configuration once the API keys are set as secrets`, () => {
+      const file = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config: Record<string, string>;
+      };
+      const values: Record<string, string> = {};
+      for (const [key, value] of Object.entries(file.config))
+        values[key.replace(/^dot-ai-gateway:/, "")] = String(value);
+      assert.ok(!Object.keys(values).some((k) => /ApiKey$/.test(k)), "no API key in a committed file");
+      const result = parseConfig({
+        stack,
+        values: { ...values, ...KEYS },
+        secretKeys: new Set(Object.keys(KEYS)),
+        baseDir: REPO_ROOT,
+      });
+      assert.ok(result.ok, !result.ok ? formatProblems(result.problems) : "");
+      assert.strictEqual(result.config.mode, mode);
+    });
+  }
+});

@@ -1,0 +1,84 @@
+/**
+ * Every object the program emits, checked against published schemas: the Kubernetes core types
+ * (kubernetes-models), Gateway API and cert-manager (their CRD schemas, via @kubernetes-models).
+ *
+ * Those packages carry the Gateway API v1.0.0 and cert-manager v1.11 CRD schemas, the newest
+ * that run on Node.js 20; for the fields emitted here (Gateway listeners, TLS, allowedRoutes,
+ * ReferenceGrant v1beta1, Certificate) v1.0.0 and v1.2.x agree. The end-to-end tests apply the
+ * same objects to a real API server holding the real v1.2.1 CRDs.
+ */
+import * as assert from "assert";
+import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate";
+import { Gateway } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway";
+import { ReferenceGrant } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1beta1/ReferenceGrant";
+import { CustomResourceDefinition } from "kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition";
+import { Namespace } from "kubernetes-models/v1/Namespace";
+import { Secret } from "kubernetes-models/v1/Secret";
+
+import { RecordedResource, TYPES, devSpec, prodSpec, runStack } from "./harness";
+
+type Validator = (obj: Record<string, unknown>) => void;
+const VALIDATORS: Record<string, Validator> = {
+  [TYPES.namespace]: (o) => new Namespace(o as never).validate(),
+  [TYPES.secret]: (o) => new Secret(o as never).validate(),
+  [TYPES.crd]: (o) => new CustomResourceDefinition(o as never).validate(),
+  [TYPES.gateway]: (o) => new Gateway(o as never).validate(),
+  [TYPES.referenceGrant]: (o) => new ReferenceGrant(o as never).validate(),
+  [TYPES.certificate]: (o) => new Certificate(o as never).validate(),
+};
+
+/** The object as the API server receives it: Pulumi-only annotations stay, they are ordinary annotations. */
+function manifest(resource: RecordedResource): Record<string, unknown> {
+  const [, apiVersion, kind] = /^kubernetes:(.+):([^:]+)$/.exec(resource.type)!;
+  const { status: _status, ...fields } = resource.inputs; // eslint-disable-line @typescript-eslint/no-unused-vars -- status is an output, not sent
+  return { ...fields, apiVersion: apiVersion.replace(/^core\//, ""), kind };
+}
+
+describe("emitted Kubernetes objects validate against the upstream schemas", () => {
+  for (const [label, spec] of [
+    ["prod", prodSpec({ allowedRoutes: "Selector" })],
+    ["dev", devSpec()],
+  ] as const) {
+    it(`for the ${label} stack`, async () => {
+      const run = await runStack(spec);
+      if (run.error) throw run.error;
+      const kubernetesObjects = run.resources.filter(
+        (r) => r.type.startsWith("kubernetes:") && r.type !== TYPES.release,
+      );
+      assert.ok(kubernetesObjects.length >= 5);
+      for (const resource of kubernetesObjects) {
+        const validate = VALIDATORS[resource.type];
+        assert.ok(validate, `no schema check for ${resource.type}`);
+        try {
+          validate(manifest(resource));
+        } catch (e) {
+          assert.fail(`${resource.type} ${resource.name} is invalid: ${(e as Error).message}`);
+        }
+      }
+    });
+  }
+
+  it("and the check itself rejects what the real schema rejects", () => {
+    assert.throws(() =>
+      VALIDATORS[TYPES.gateway]({
+        apiVersion: "gateway.networking.k8s.io/v1",
+        kind: "Gateway",
+        metadata: { name: "g" },
+        spec: {
+          gatewayClassName: "c",
+          listeners: [
+            { name: "http", port: 80, protocol: "HTTP", allowedRoutes: { namespaces: { from: "Everyone" } } },
+          ],
+        },
+      }),
+    );
+    assert.throws(() =>
+      VALIDATORS[TYPES.certificate]({
+        apiVersion: "cert-manager.io/v1",
+        kind: "Certificate",
+        metadata: { name: "c" },
+        spec: { dnsNames: ["a.example.com"] },
+      }),
+    );
+  });
+});
