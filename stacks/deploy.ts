@@ -7,6 +7,7 @@ import { GatewayApiCrds } from "../components/crds";
 import { SharedGateway } from "../components/platform";
 import { ApiKeys, CreationConfig, ReferenceConfig, StackConfig } from "./config";
 import { loadCrdManifest } from "./crd-manifest";
+import { kubernetesProvider } from "./kubernetes-provider";
 
 /** What a deployed stack reports, whichever pattern it uses. */
 export interface Deployment {
@@ -19,36 +20,47 @@ export interface Deployment {
 
 /** Wires the stack's components for its mode: the reference or the creation pattern. */
 export async function deploy(config: StackConfig, apiKeys: ApiKeys): Promise<Deployment> {
-  const crds = config.crds.install
-    ? new GatewayApiCrds("gateway-api-crds", {
-        manifest: await loadCrdManifest(config.crds),
-        retainOnDelete: config.crds.retainOnDelete,
-      })
+  const manifest = config.crds.install ? await loadCrdManifest(config.crds) : undefined;
+  const opts: pulumi.ComponentResourceOptions = { providers: [kubernetesProvider()] };
+  const crds = manifest
+    ? new GatewayApiCrds("gateway-api-crds", { manifest, retainOnDelete: config.crds.retainOnDelete }, opts)
     : undefined;
-  return config.mode === "reference" ? deployReference(config, apiKeys, crds) : deployCreation(config, apiKeys, crds);
+  return config.mode === "reference"
+    ? deployReference(config, apiKeys, opts, crds)
+    : deployCreation(config, apiKeys, opts, crds);
 }
 
 /** prod: the platform's shared Gateway, and dot-ai's HTTPRoute attached to it. */
-function deployReference(config: ReferenceConfig, apiKeys: ApiKeys, crds?: GatewayApiCrds): Deployment {
+function deployReference(
+  config: ReferenceConfig,
+  apiKeys: ApiKeys,
+  opts: pulumi.ComponentResourceOptions,
+  crds?: GatewayApiCrds,
+): Deployment {
   const shared = config.sharedGateway;
-  const platform = new SharedGateway("platform", {
-    namespace: shared.namespace,
-    gatewayName: shared.name,
-    gatewayClassName: shared.className,
-    allowedRoutes: shared.allowedRoutes,
-    routeNamespaces: [config.app.namespace],
-    waitForProgrammed: shared.waitForProgrammed,
-    tls: shared.tls && {
-      domain: shared.tls.domain,
-      clusterIssuer: shared.tls.clusterIssuer,
-      secretName: shared.tls.secretName,
-      waitForReady: shared.tls.waitForReady,
+  const platform = new SharedGateway(
+    "platform",
+    {
+      namespace: shared.namespace,
+      gatewayName: shared.name,
+      gatewayClassName: shared.className,
+      allowedRoutes: shared.allowedRoutes,
+      routeNamespaces: [config.app.namespace],
+      waitForProgrammed: shared.waitForProgrammed,
+      tls: shared.tls && {
+        domain: shared.tls.domain,
+        clusterIssuer: shared.tls.clusterIssuer,
+        secretName: shared.tls.secretName,
+        waitForReady: shared.tls.waitForReady,
+      },
+      crds: crds?.resources,
     },
-    crds: crds?.resources,
-  });
+    opts,
+  );
   const app = deployApp(
     config,
     apiKeys,
+    opts,
     { pattern: "reference", gatewayName: platform.gatewayName, gatewayNamespace: platform.gatewayNamespace },
     platform.routeNamespaceLabels,
     [platform.gateway],
@@ -62,11 +74,17 @@ function deployReference(config: ReferenceConfig, apiKeys: ApiKeys, crds?: Gatew
 }
 
 /** dev: the chart creates its own Gateway, `<release>-http`, next to dot-ai. */
-function deployCreation(config: CreationConfig, apiKeys: ApiKeys, crds?: GatewayApiCrds): Deployment {
+function deployCreation(
+  config: CreationConfig,
+  apiKeys: ApiKeys,
+  opts: pulumi.ComponentResourceOptions,
+  crds?: GatewayApiCrds,
+): Deployment {
   const created = config.createdGateway;
   const app = deployApp(
     config,
     apiKeys,
+    opts,
     {
       pattern: "creation",
       className: created.className,
@@ -82,6 +100,7 @@ function deployCreation(config: CreationConfig, apiKeys: ApiKeys, crds?: Gateway
 function deployApp(
   config: StackConfig,
   apiKeys: ApiKeys,
+  opts: pulumi.ComponentResourceOptions,
   gateway: GatewayWiring,
   namespaceLabels: Record<string, string>,
   after: pulumi.Resource[],
@@ -96,15 +115,19 @@ function deployApp(
     timeouts: app.timeouts,
     gateway,
   };
-  return new DotAi("dot-ai", {
-    namespace: app.namespace,
-    namespaceLabels,
-    chart: app.chart,
-    chartVersion: app.chartVersion,
-    chartIsLocal: app.chartIsLocal,
-    settings,
-    apiKeys,
-    tokenRotation: app.tokenRotation,
-    after,
-  });
+  return new DotAi(
+    "dot-ai",
+    {
+      namespace: app.namespace,
+      namespaceLabels,
+      chart: app.chart,
+      chartVersion: app.chartVersion,
+      chartIsLocal: app.chartIsLocal,
+      settings,
+      apiKeys,
+      tokenRotation: app.tokenRotation,
+      after,
+    },
+    opts,
+  );
 }

@@ -35,7 +35,8 @@ export function stackOutputs(config: StackConfig, deployment: Deployment): Stack
     mode: config.mode,
     gatewayName: deployment.gatewayName,
     gatewayNamespace: deployment.gatewayNamespace,
-    gatewayAddress: deployment.gatewayAddress,
+    // Only where it is known: Pulumi warns about undefined outputs.
+    ...(deployment.gatewayAddress ? { gatewayAddress: deployment.gatewayAddress } : {}),
     url,
     mcpConfig,
     authToken: token,

@@ -27,6 +27,8 @@ export interface RecordedResource {
   rawInputs: unknown;
   dependencies: string[];
   retainOnDelete: boolean;
+  /** Provider reference (`<urn>::<id>`), for custom resources. */
+  provider: string;
 }
 
 export interface StackRun {
@@ -61,6 +63,7 @@ interface RegisterRequest {
   getParent(): string;
   getDependenciesList(): string[];
   getRetainondelete(): boolean;
+  getProvider(): string;
   getObject(): { toJavaScript(): unknown } | undefined;
 }
 interface Monitor {
@@ -103,6 +106,7 @@ export async function runStack(spec: StackSpec): Promise<StackRun> {
           rawInputs,
           dependencies: req.getDependenciesList(),
           retainOnDelete: req.getRetainondelete(),
+          provider: req.getProvider(),
         });
       }
       callback(err, res);
@@ -189,6 +193,7 @@ export const TYPES = {
   referenceGrant: "kubernetes:gateway.networking.k8s.io/v1beta1:ReferenceGrant",
   certificate: "kubernetes:cert-manager.io/v1:Certificate",
   password: "random:index/randomPassword:RandomPassword",
+  kubernetesProvider: "pulumi:providers:kubernetes",
 } as const;
 
 /** A complete, valid configuration per stack; tests override parts of it. */

@@ -130,6 +130,15 @@ describe("prod stack (reference pattern)", () => {
     }
   });
 
+  it("updates the Secret in place on rotation, never deleting it first (the chart reads it as optional)", () => {
+    const provider = one(run, TYPES.kubernetesProvider);
+    assert.ok([true, "true"].includes(provider.inputs.enableSecretMutable), "enableSecretMutable");
+    const kubernetesObjects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
+    assert.ok(kubernetesObjects.length > 0);
+    for (const r of kubernetesObjects)
+      assert.ok(r.provider.startsWith(`${provider.urn}::`), `${r.type} ${r.name} uses it`);
+  });
+
   it("generates a strong, header-safe token that only rotates on request", () => {
     const password = one(run, TYPES.password);
     assert.ok(password.inputs.length >= 43, "at least 256 bits from 62 symbols");
