@@ -33,6 +33,7 @@ import {
   parseBoolean,
   parseGatewayDuration,
 } from "./validators";
+import { userError } from "./errors";
 import { isSecretConfigKey } from "./secret-config";
 
 /** The config namespace: keys are set as `dot-ai-gateway:<key>`. */
@@ -610,7 +611,7 @@ export function loadConfig(): { config: StackConfig; apiKeys: ApiKeys } {
   }
   const result = parseConfig({ stack: pulumi.getStack(), values, secretKeys, baseDir: process.cwd() });
   for (const warning of result.warnings) pulumi.log.warn(warning);
-  if (!result.ok) throw new pulumi.RunError(formatProblems(result.problems));
+  if (!result.ok) throw userError(formatProblems(result.problems));
 
   const pulumiConfig = new pulumi.Config(CONFIG_NAMESPACE);
   const apiKeys: ApiKeys = {};

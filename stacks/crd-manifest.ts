@@ -1,7 +1,7 @@
 import * as fs from "fs/promises";
-import * as pulumi from "@pulumi/pulumi";
 
 import { CONFIG_NAMESPACE, CrdConfig } from "./config";
+import { userError } from "./errors";
 
 const FETCH_TIMEOUT_MS = 60_000;
 
@@ -11,7 +11,7 @@ export async function loadCrdManifest(crds: CrdConfig): Promise<string> {
     try {
       return await fs.readFile(crds.source.path, "utf8");
     } catch (err) {
-      throw new pulumi.RunError(
+      throw userError(
         `${CONFIG_NAMESPACE}:gatewayApiCrdsFile: cannot read ${crds.source.path}: ${(err as Error).message}`,
       );
     }
@@ -22,7 +22,7 @@ export async function loadCrdManifest(crds: CrdConfig): Promise<string> {
     if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
     return await response.text();
   } catch (err) {
-    throw new pulumi.RunError(
+    throw userError(
       `Cannot download the Gateway API ${crds.version} CRDs from ${url}: ${(err as Error).message}.\n` +
         `Fix: download standard-install.yaml where you can and run: pulumi config set ${CONFIG_NAMESPACE}:gatewayApiCrdsFile <path>\n` +
         `  or, if the cluster already has the CRDs: pulumi config set ${CONFIG_NAMESPACE}:installCrds false`,
