@@ -202,30 +202,24 @@ export const KEYS = {
   openaiApiKey: "sk-openai-test-1111111111111111",
 };
 
-export function prodSpec(config: Record<string, string> = {}, secrets: Record<string, string> = KEYS): StackSpec {
+/** The stack's committed essentials, with the fixture chart and CRDs; `config` overrides parts of it. */
+function stackSpec(
+  stack: string,
+  hostname: string,
+  config: Record<string, string>,
+  secrets: Record<string, string>,
+): StackSpec {
   return {
-    stack: "prod",
-    config: {
-      hostname: "dot-ai.example.com",
-      gatewayClassName: "nginx",
-      gatewayApiCrdsFile: FIXTURE_CRDS,
-      chart: FIXTURE_CHART,
-      ...config,
-    },
+    stack,
+    config: { hostname, gatewayClassName: "nginx", gatewayApiCrdsFile: FIXTURE_CRDS, chart: FIXTURE_CHART, ...config },
     secrets,
   };
 }
 
+export function prodSpec(config: Record<string, string> = {}, secrets: Record<string, string> = KEYS): StackSpec {
+  return stackSpec("prod", "dot-ai.example.com", config, secrets);
+}
+
 export function devSpec(config: Record<string, string> = {}, secrets: Record<string, string> = KEYS): StackSpec {
-  return {
-    stack: "dev",
-    config: {
-      hostname: "dot-ai.dev.example.com",
-      gatewayClassName: "nginx",
-      gatewayApiCrdsFile: FIXTURE_CRDS,
-      chart: FIXTURE_CHART,
-      ...config,
-    },
-    secrets,
-  };
+  return stackSpec("dev", "dot-ai.dev.example.com", config, secrets);
 }
