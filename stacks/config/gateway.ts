@@ -1,0 +1,148 @@
+import { chartFullname } from "../../components/chart-contract";
+import { checkDomain, checkHostname, isCoveredByWildcard, parentDomain } from "../validators";
+import { ConfigReader, removeCommand, setCommand } from "./reader";
+import { ALLOWED_ROUTES, CONFIG_NAMESPACE, CreatedGatewayConfig, Mode, SharedGatewayConfig } from "./types";
+
+/** What both Gateway flavours are read against. */
+export interface GatewayContext {
+  hostname: string;
+  https: boolean;
+  appNamespace: string;
+  releaseName: string;
+}
+
+/** The GatewayClass, required in both patterns: a Gateway cannot exist without one. */
+export function readGatewayClassName(r: ConfigReader, mode: Mode | undefined): string {
+  if (!r.has("gatewayClassName")) {
+    r.report(
+      "gatewayClassName",
+      mode === "creation"
+        ? "is not set; the chart cannot create a Gateway without a GatewayClass (its rendering fails)"
+        : "is not set; a Gateway needs the GatewayClass of the cluster's Gateway controller",
+      `${setCommand("gatewayClassName", "<class>")}   # see: kubectl get gatewayclass`,
+    );
+  }
+  return r.dnsSubdomain("gatewayClassName", "", "<class>");
+}
+
+/** The reference pattern's shared Gateway, Certificate and route admission. */
+export function readSharedGateway(r: ConfigReader, className: string, ctx: GatewayContext): SharedGatewayConfig {
+  const namespace = r.dnsLabel("gatewayNamespace", "gateway-system", "namespace name");
+  const name = r.dnsLabel("gatewayName", "cluster-gateway", "Gateway name");
+  const allowedRoutes = r.oneOf("allowedRoutes", ALLOWED_ROUTES, "All", "Selector");
+  if (allowedRoutes === "Same") {
+    r.report(
+      "allowedRoutes",
+      `is 'Same': the shared Gateway would admit routes only from '${namespace}', so dot-ai's HTTPRoute in '${ctx.appNamespace}' could never attach (a ReferenceGrant does not change that)`,
+      `${setCommand("allowedRoutes", "Selector")}   # or All`,
+    );
+  }
+  if (ctx.appNamespace === namespace) {
+    r.report(
+      "namespace",
+      `is '${ctx.appNamespace}', the same as the shared Gateway's namespace; the platform and the app own separate namespaces`,
+      setCommand("namespace", "dot-ai"),
+    );
+  }
+  return {
+    name,
+    namespace,
+    className,
+    allowedRoutes,
+    waitForProgrammed: r.bool("waitForGateway", true),
+    tls: ctx.https
+      ? {
+          domain: readDomain(r, ctx.hostname),
+          clusterIssuer: r.dnsSubdomain("clusterIssuer", "letsencrypt-prod"),
+          secretName: r.dnsSubdomain("tlsSecretName", "wildcard-tls"),
+          waitForReady: r.bool("waitForCertificate", true),
+        }
+      : undefined,
+  };
+}
+
+/** The wildcard certificate's domain: given, or the hostname's parent; it must cover the hostname. */
+function readDomain(r: ConfigReader, hostname: string): string {
+  const hostnameValid = hostname !== "" && checkHostname(hostname) === undefined;
+  const given = r.optional("domain");
+  const domain = given ?? (hostname ? parentDomain(hostname) : "");
+  if (!domain) {
+    r.report(
+      "domain",
+      "is needed for HTTPS (the wildcard certificate) and cannot be derived because hostname is not set either",
+      setCommand("domain", "example.com"),
+    );
+    return domain;
+  }
+  const problem = given !== undefined ? checkDomain(domain) : undefined;
+  if (problem) r.report("domain", `'${domain}' ${problem}`, setCommand("domain", "example.com"));
+  else if (hostnameValid && !isCoveredByWildcard(hostname, domain)) {
+    r.report(
+      "domain",
+      `'${domain}' does not cover hostname '${hostname}': the certificate is for '*.${domain}' and '${domain}', and a wildcard matches exactly one label`,
+      setCommand("domain", parentDomain(hostname)),
+    );
+  }
+  return domain;
+}
+
+/** Settings that only the shared Gateway has; set in the creation pattern they would do nothing. */
+const SHARED_GATEWAY_ONLY = [
+  "gatewayName",
+  "gatewayNamespace",
+  "allowedRoutes",
+  "domain",
+  "waitForGateway",
+  "waitForCertificate",
+];
+
+/** The creation pattern's chart-created Gateway. */
+export function readCreatedGateway(r: ConfigReader, className: string, ctx: GatewayContext): CreatedGatewayConfig {
+  for (const key of SHARED_GATEWAY_ONLY.filter((k) => r.has(k))) {
+    r.report(
+      key,
+      "applies to the shared Gateway of the reference pattern; in the creation pattern the chart creates its own Gateway (allowedRoutes Same, named <release>-http)",
+      removeCommand(key),
+    );
+  }
+  const annotations: Record<string, string> = {
+    // external-dns publishes the Gateway's address under the public host name.
+    "external-dns.alpha.kubernetes.io/hostname": ctx.hostname,
+    ...readAnnotations(r),
+  };
+  if (!ctx.https) return { className, annotations };
+  const clusterIssuer = r.dnsSubdomain("clusterIssuer", "letsencrypt-prod");
+  annotations["cert-manager.io/cluster-issuer"] ??= clusterIssuer;
+  return {
+    className,
+    annotations,
+    tls: { secretName: r.dnsSubdomain("tlsSecretName", `${chartFullname(ctx.releaseName)}-tls`), clusterIssuer },
+  };
+}
+
+function readAnnotations(r: ConfigReader): Record<string, string> {
+  const text = r.optional("gatewayAnnotations");
+  if (text === undefined) return {};
+  const parsed = parseStringMap(text);
+  if (!parsed) {
+    r.report(
+      "gatewayAnnotations",
+      "must be a JSON object of string values",
+      `pulumi config set --path '${CONFIG_NAMESPACE}:gatewayAnnotations.example\\.com/key' value`,
+    );
+  }
+  return parsed ?? {};
+}
+
+function parseStringMap(text: string): Record<string, string> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
+    const entries = Object.entries(parsed as Record<string, unknown>);
+    return entries.every(([, v]) => typeof v === "string")
+      ? (Object.fromEntries(entries) as Record<string, string>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

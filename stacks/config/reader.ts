@@ -1,0 +1,86 @@
+import { checkDnsLabel, checkDnsSubdomain, parseBoolean } from "../validators";
+import { CONFIG_NAMESPACE, ConfigInput, ConfigProblem } from "./types";
+
+/**
+ * Reads raw config values and collects every problem and warning on the way, so that validation
+ * reports all of them at once instead of stopping at the first.
+ */
+export class ConfigReader {
+  readonly problems: ConfigProblem[] = [];
+  readonly warnings: string[] = [];
+
+  constructor(readonly input: ConfigInput) {}
+
+  get stack(): string {
+    return this.input.stack;
+  }
+
+  /** Whether the key is set to a non-empty value. */
+  has(key: string): boolean {
+    const value = this.input.values[key];
+    return value !== undefined && value !== "";
+  }
+
+  /** Whether the key was stored with `--secret`. */
+  isSecret(key: string): boolean {
+    return this.input.secretKeys.has(key);
+  }
+
+  str(key: string, fallback: string): string {
+    return this.has(key) ? this.input.values[key] : fallback;
+  }
+
+  /** The value, or undefined when unset. */
+  optional(key: string): string | undefined {
+    return this.has(key) ? this.input.values[key] : undefined;
+  }
+
+  bool(key: string, fallback: boolean): boolean {
+    if (!this.has(key)) return fallback;
+    const parsed = parseBoolean(this.input.values[key]);
+    if (parsed !== undefined) return parsed;
+    this.report(key, `is '${this.input.values[key]}', not a boolean`, setCommand(key, String(!fallback)));
+    return fallback;
+  }
+
+  /** A value one of `allowed`, or the fallback after reporting the problem. */
+  oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T, example: T): T {
+    const value = this.str(key, fallback);
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.report(key, `'${value}' is not one of ${allowed.join(", ")}`, setCommand(key, example));
+    return fallback;
+  }
+
+  /** An RFC 1123 label such as a namespace or release name. */
+  dnsLabel(key: string, fallback: string, what: string, maxLength = 63): string {
+    const value = this.str(key, fallback);
+    const problem = checkDnsLabel(value, maxLength);
+    if (problem) this.report(key, `'${value}' ${problem}`, `${setCommand(key, fallback)} (a valid ${what})`);
+    return value;
+  }
+
+  /** An RFC 1123 subdomain such as a Secret or GatewayClass name; only a value the user typed is checked. */
+  dnsSubdomain(key: string, fallback: string, example = fallback): string {
+    const value = this.str(key, fallback);
+    const problem = this.has(key) ? checkDnsSubdomain(value) : undefined;
+    if (problem) this.report(key, `'${value}' ${problem}`, setCommand(key, example));
+    return value;
+  }
+
+  report(key: string, problem: string, fix: string): void {
+    this.problems.push({ key, problem, fix });
+  }
+
+  warn(message: string): void {
+    this.warnings.push(message);
+  }
+}
+
+/** The command that sets a key, for the "Fix:" line of a problem. */
+export function setCommand(key: string, example: string, secret = false): string {
+  return `pulumi config set ${secret ? "--secret " : ""}${CONFIG_NAMESPACE}:${key} ${example}`;
+}
+
+export function removeCommand(key: string): string {
+  return `pulumi config rm ${CONFIG_NAMESPACE}:${key}`;
+}

@@ -1,0 +1,134 @@
+/** The shape of a validated stack configuration, and the keys users type. */
+import { API_KEY_PROVIDERS, ApiKeyProvider } from "../../components/chart-contract";
+
+/** The config namespace: keys are set as `dot-ai-gateway:<key>`. */
+export const CONFIG_NAMESPACE = "dot-ai-gateway";
+
+export type Mode = "reference" | "creation";
+export const MODES: readonly Mode[] = ["reference", "creation"];
+export type AllowedRoutesFrom = "All" | "Same" | "Selector";
+export const ALLOWED_ROUTES: readonly AllowedRoutesFrom[] = ["All", "Same", "Selector"];
+
+/** Which pattern each well-known stack uses when its config does not say. */
+export const DEFAULT_MODE_BY_STACK: Readonly<Record<string, Mode>> = { prod: "reference", dev: "creation" };
+
+export const DEFAULT_GATEWAY_API_VERSION = "v1.2.1";
+export function gatewayApiCrdsUrl(version: string): string {
+  return `https://github.com/kubernetes-sigs/gateway-api/releases/download/${version}/standard-install.yaml`;
+}
+
+export interface CrdConfig {
+  /** Install the Gateway API CRDs at all (false for clusters that ship them). */
+  install: boolean;
+  version: string;
+  /** Where the manifest comes from: a local file path (offline clusters) or the release URL. */
+  source: { kind: "file"; path: string } | { kind: "url"; url: string };
+  /** Keep the CRDs in the cluster when the stack is destroyed (deleting a CRD deletes every object of its kind). */
+  retainOnDelete: boolean;
+}
+
+export interface SharedGatewayConfig {
+  name: string;
+  namespace: string;
+  className: string;
+  allowedRoutes: AllowedRoutesFrom;
+  waitForProgrammed: boolean;
+  /** Present when HTTPS is enabled: the wildcard certificate behind the 443 listener. */
+  tls?: { domain: string; clusterIssuer: string; secretName: string; waitForReady: boolean };
+}
+
+export interface CreatedGatewayConfig {
+  className: string;
+  annotations: Record<string, string>;
+  /** Present when HTTPS is enabled: the Secret the 443 listener serves (issued via the annotation). */
+  tls?: { secretName: string; clusterIssuer: string };
+}
+
+export interface AppConfig {
+  namespace: string;
+  releaseName: string;
+  /** `oci://…` or a repository URL, or a local chart directory. */
+  chart: string;
+  /** The version to pull for a remote chart; for a local chart, the version its Chart.yaml declares. */
+  chartVersion: string;
+  chartIsLocal: boolean;
+  aiProvider: string;
+  aiModel?: string;
+  /** External Qdrant; undefined means the chart's bundled Qdrant. */
+  qdrantUrl?: string;
+  timeouts: { request: string; backendRequest: string };
+  /** Changing this value (any string) generates a new auth token on the next `pulumi up`. */
+  tokenRotation: string;
+  /** Providers whose API key is set (as a secret) in config. */
+  apiKeyProviders: ApiKeyProvider[];
+}
+
+interface CommonConfig {
+  stack: string;
+  hostname: string;
+  https: boolean;
+  crds: CrdConfig;
+  app: AppConfig;
+}
+
+/** The reference pattern: a shared Gateway owned by the platform. */
+export type ReferenceConfig = CommonConfig & { mode: "reference"; sharedGateway: SharedGatewayConfig };
+/** The creation pattern: the chart creates its own Gateway. */
+export type CreationConfig = CommonConfig & { mode: "creation"; createdGateway: CreatedGatewayConfig };
+export type StackConfig = ReferenceConfig | CreationConfig;
+
+export interface ConfigProblem {
+  key: string;
+  problem: string;
+  fix: string;
+}
+
+export interface ConfigInput {
+  stack: string;
+  /** Config values of this project's namespace, keyed without the namespace prefix. */
+  values: Readonly<Record<string, string>>;
+  /** Keys (without prefix) whose value was stored with `--secret`. */
+  secretKeys: ReadonlySet<string>;
+  /** Directory that relative paths (chart, CRD file) are resolved against: the project root. */
+  baseDir: string;
+}
+
+export type ConfigResult =
+  { ok: true; config: StackConfig; warnings: string[] } | { ok: false; problems: ConfigProblem[]; warnings: string[] };
+
+/** Every key this program reads, with a one-line description (also the README's table). */
+export const CONFIG_KEYS: Readonly<Record<string, string>> = {
+  mode: "reference | creation",
+  allowCreationModeOnProd: "allow the creation pattern on the prod stack",
+  hostname: "public host name of the MCP server",
+  https: "serve HTTPS on 443",
+  domain: "domain of the wildcard certificate (reference pattern)",
+  gatewayClassName: "GatewayClass of the Gateway",
+  gatewayName: "name of the shared Gateway",
+  gatewayNamespace: "namespace of the shared Gateway",
+  allowedRoutes: "which namespaces may attach routes to the shared Gateway",
+  clusterIssuer: "cert-manager ClusterIssuer",
+  tlsSecretName: "Secret holding the TLS certificate",
+  waitForCertificate: "wait for the Certificate to be Ready",
+  waitForGateway: "wait for the shared Gateway to be Programmed",
+  gatewayAnnotations: "extra annotations on the chart-created Gateway (JSON object)",
+  installCrds: "install the Gateway API CRDs",
+  gatewayApiVersion: "Gateway API release of the CRDs",
+  gatewayApiCrdsFile: "local CRD manifest instead of the release URL",
+  retainCrds: "keep the CRDs when the stack is destroyed",
+  namespace: "namespace of dot-ai",
+  releaseName: "Helm release name",
+  chart: "chart reference or local chart directory",
+  chartVersion: "chart version",
+  aiProvider: "the chart's ai.provider",
+  aiModel: "the chart's ai.model",
+  qdrantUrl: "external Qdrant URL instead of the bundled one",
+  requestTimeout: "HTTPRoute request timeout",
+  backendRequestTimeout: "HTTPRoute backend request timeout",
+  tokenRotation: "change to generate a new auth token",
+  ...Object.fromEntries(API_KEY_PROVIDERS.map((p) => [apiKeyConfigKey(p), `${p} API key (secret)`])),
+};
+
+export function apiKeyConfigKey(provider: ApiKeyProvider): string {
+  return `${provider}ApiKey`;
+}
