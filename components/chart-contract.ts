@@ -14,8 +14,7 @@ export const DEFAULT_CHART_VERSION = "0.170.0";
 /** Helm limits release names to 53 characters (it appends suffixes to derived names). */
 export const MAX_RELEASE_NAME_LENGTH = 53;
 
-/** The server's port and the path clients stream from. */
-export const SERVER_PORT = 3456;
+/** The path MCP clients stream from. */
 export const SSE_PATH = "/sse";
 
 /** The Secret the chart's Deployment reads (`secrets.name`). */

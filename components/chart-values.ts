@@ -1,6 +1,6 @@
 import * as crypto from "crypto";
 
-import { ApiKeyProvider, SECRETS_NAME, SECRET_KEY_NAMES, chartFullname } from "./chart-contract";
+import { ApiKeyProvider, SECRETS_NAME, SECRET_KEY_NAMES } from "./chart-contract";
 
 /** How the chart attaches its HTTPRoute: to an existing Gateway, or to one it creates. */
 export type GatewayWiring =
@@ -98,11 +98,6 @@ export function secretsRevision(data: Record<string, string>): string {
     .update(JSON.stringify(sortKeys(data)))
     .digest("hex")
     .slice(0, 16);
-}
-
-/** The name of the HTTPRoute (and Service) the chart renders. */
-export function routeName(releaseName: string): string {
-  return chartFullname(releaseName);
 }
 
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {

@@ -96,7 +96,7 @@ export interface ConfigInput {
 export type ConfigResult =
   { ok: true; config: StackConfig; warnings: string[] } | { ok: false; problems: ConfigProblem[]; warnings: string[] };
 
-/** Every key this program reads, with a one-line description (also the README's table). */
+/** Every key this program reads, with a one-line description; any other key in the namespace is refused. */
 export const CONFIG_KEYS: Readonly<Record<string, string>> = {
   mode: "reference | creation",
   allowCreationModeOnProd: "allow the creation pattern on the prod stack",
