@@ -11,9 +11,12 @@ export interface DotAiArgs {
   namespace: string;
   /** Labels for that namespace, e.g. what the shared Gateway's route selector asks for. */
   namespaceLabels?: Record<string, string>;
-  /** `oci://…` reference or local chart directory. */
+  /** `oci://…` reference, local chart directory or packaged chart (`.tgz`). */
   chart: string;
-  /** Version to pull; ignored for a local chart directory, whose Chart.yaml decides. */
+  /**
+   * The chart's version: the one to pull for a remote chart, the one its Chart.yaml declares for a
+   * local chart (not passed to Helm then). The values are shaped for it.
+   */
   chartVersion: string;
   chartIsLocal: boolean;
   settings: ChartSettings;
@@ -80,11 +83,12 @@ export class DotAi extends pulumi.ComponentResource {
         version: args.chartIsLocal ? undefined : args.chartVersion,
         namespace: namespace.metadata.name,
         createNamespace: false,
-        values: revision.apply((r) => chartValues(args.settings, r)),
+        values: revision.apply((r) => chartValues(args.chartVersion, args.settings, r)),
         timeout: 600,
       },
-      // The Deployment reads the Secret by name and starts without it (every reference is
-      // optional), so the Secret must exist first; the graph cannot see that link.
+      // The Deployment reads the Secret by name (up to 1.5.x every reference is optional, so it
+      // would start without authentication; from 1.6.0 the token is required and the pod would
+      // not start), so the Secret must exist first; the graph cannot see that link.
       { parent: this, dependsOn: [secret, ...(args.after ?? [])] },
     );
     this.releaseStatus = release.status.apply((s) => s.status);

@@ -1,6 +1,13 @@
 import * as crypto from "crypto";
 
-import { ApiKeyProvider, SECRETS_NAME, SECRET_KEY_NAMES } from "./chart-contract";
+import {
+  AUTH_KEY_NAME,
+  ApiKeyProvider,
+  SECRETS_NAME,
+  SECRET_ENTRIES,
+  hasDeploymentMethod,
+  secretEntriesOf,
+} from "./chart-contract";
 
 /** How the chart attaches its HTTPRoute: to an existing Gateway, or to one it creates. */
 export type GatewayWiring =
@@ -28,12 +35,17 @@ export interface ChartSettings {
 export const SECRETS_REVISION_ENV = "DOT_AI_SECRETS_REVISION";
 
 /**
- * The chart's values. They hold no secret: the token and API keys live in the Secret that the
- * Deployment reads (`secrets.name`), and because no `secrets.*.token`/`apiKey` value is passed the
- * chart renders no Secret of its own. Key names are passed explicitly, from the same constants
- * the Secret is written with, so the two cannot drift apart.
+ * The chart's values for chart `version`, holding only keys that version reads. They hold no
+ * secret: the token and API keys live in the Secret that the Deployment reads (`secrets.name`),
+ * and because no `secrets.*.token`/`apiKey` value is passed the chart renders no Secret of its
+ * own. Key names are passed explicitly for every secrets entry the version has, from the same
+ * table the Secret is written with, so the two cannot drift apart.
  */
-export function chartValues(settings: ChartSettings, secretsRevision: string): Record<string, unknown> {
+export function chartValues(
+  version: string,
+  settings: ChartSettings,
+  secretsRevision: string,
+): Record<string, unknown> {
   const gateway: Record<string, unknown> = {
     timeouts: { request: settings.timeouts.request, backendRequest: settings.timeouts.backendRequest },
   };
@@ -56,21 +68,17 @@ export function chartValues(settings: ChartSettings, secretsRevision: string): R
     };
   }
 
+  const secrets: Record<string, unknown> = { name: SECRETS_NAME, auth: { keyName: AUTH_KEY_NAME } };
+  for (const entry of secretEntriesOf(version)) secrets[entry] = { keyName: SECRET_ENTRIES[entry].keyName };
+
   return {
-    deployment: { method: "standard" },
+    ...(hasDeploymentMethod(version) ? { deployment: { method: "standard" } } : {}),
     ingress: { enabled: false },
     ai: settings.aiModel
       ? { provider: settings.aiProvider, model: settings.aiModel }
       : { provider: settings.aiProvider },
     qdrant: settings.qdrantUrl ? { enabled: false, external: { url: settings.qdrantUrl } } : { enabled: true },
-    secrets: {
-      name: SECRETS_NAME,
-      auth: { keyName: SECRET_KEY_NAMES.auth },
-      anthropic: { keyName: SECRET_KEY_NAMES.anthropic },
-      openai: { keyName: SECRET_KEY_NAMES.openai },
-      google: { keyName: SECRET_KEY_NAMES.google },
-      xai: { keyName: SECRET_KEY_NAMES.xai },
-    },
+    secrets,
     gateway,
     extraEnv: [{ name: SECRETS_REVISION_ENV, value: secretsRevision }],
   };
@@ -81,9 +89,9 @@ export function secretData(
   authToken: string,
   apiKeys: Partial<Record<ApiKeyProvider, string>>,
 ): Record<string, string> {
-  const data: Record<string, string> = { [SECRET_KEY_NAMES.auth]: authToken };
-  for (const [provider, key] of Object.entries(apiKeys) as [ApiKeyProvider, string][])
-    data[SECRET_KEY_NAMES[provider]] = key;
+  const data: Record<string, string> = { [AUTH_KEY_NAME]: authToken };
+  for (const [entry, key] of Object.entries(apiKeys) as [ApiKeyProvider, string][])
+    data[SECRET_ENTRIES[entry].keyName] = key;
   return sortKeys(data);
 }
 

@@ -8,6 +8,7 @@ import { SharedGateway } from "../components/platform";
 import { ApiKeys, CreationConfig, ReferenceConfig, StackConfig } from "./config";
 import { loadCrdManifest } from "./crd-manifest";
 import { kubernetesProvider } from "./kubernetes-provider";
+import { checkQdrantStorage } from "./storage-check";
 
 /** What a deployed stack reports, whichever pattern it uses. */
 export interface Deployment {
@@ -20,7 +21,12 @@ export interface Deployment {
 
 /** Wires the stack's components for its mode: the reference or the creation pattern. */
 export async function deploy(config: StackConfig, apiKeys: ApiKeys): Promise<Deployment> {
-  const manifest = config.crds.install ? await loadCrdManifest(config.crds) : undefined;
+  // Both before any resource is registered: a bundled Qdrant that can never get a volume stops
+  // the program here, in seconds, instead of in Helm's 10-minute timeout.
+  const [manifest] = await Promise.all([
+    config.crds.install ? loadCrdManifest(config.crds) : undefined,
+    checkQdrantStorage(config.app),
+  ]);
   const opts: pulumi.ComponentResourceOptions = { providers: [kubernetesProvider()] };
   const crds = manifest
     ? new GatewayApiCrds("gateway-api-crds", { manifest, retainOnDelete: config.crds.retainOnDelete }, opts)

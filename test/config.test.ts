@@ -4,7 +4,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 
 import { parseConfig, formatProblems } from "../stacks/config";
-import { FIXTURE_CHART, FIXTURE_CRDS, KEYS, REPO_ROOT, StackSpec, devSpec, prodSpec, runStack } from "./harness";
+import { FIXTURE_CRDS, KEYS, REAL_CHARTS, REPO_ROOT, StackSpec, devSpec, prodSpec, runStack } from "./harness";
 
 interface BadCase {
   what: string;
@@ -112,7 +112,61 @@ const BAD: BadCase[] = [
     what: "a chartVersion that contradicts the local chart",
     spec: prodSpec({ chartVersion: "0.171.0" }),
     key: "chartVersion",
-    says: /local chart .* is version 0.170.0/,
+    says: /local chart .* is version 2.2.2/,
+  },
+  {
+    what: "a file that is not a packaged chart",
+    spec: prodSpec({ chart: "package.json" }),
+    key: "chart",
+    says: /not a packaged chart/,
+  },
+  {
+    what: "a local chart below 0.170.0",
+    spec: prodSpec({ chart: "test/fixtures/old-chart" }),
+    key: "chart",
+    says: /older than 0.170.0/,
+  },
+  {
+    what: "a provider newer than the chart version (alibaba on 0.170.0)",
+    spec: prodSpec({ chart: "", chartVersion: "0.170.0", aiProvider: "alibaba" }, { alibabaApiKey: "k" }),
+    key: "aiProvider",
+    says: /^'alibaba' needs chart 1\.12\.0 or later; chartVersion is 0\.170\.0$/,
+  },
+  {
+    what: "a provider newer than a local chart package (copilot in the 0.170.0 .tgz)",
+    spec: prodSpec({ chart: "test/charts/dot-ai-0.170.0.tgz", aiProvider: "copilot" }, { copilotToken: "t" }),
+    key: "aiProvider",
+    says: /'copilot' needs chart 1\.20\.0 or later; the local chart .*dot-ai-0\.170\.0\.tgz is version 0\.170\.0/,
+  },
+  {
+    what: "google_flash on 0.170.0",
+    spec: prodSpec({ chart: "test/charts/dot-ai-0.170.0.tgz", aiProvider: "google_flash" }, { googleApiKey: "k" }),
+    key: "aiProvider",
+    says: /needs chart 0\.171\.0 or later/,
+  },
+  {
+    what: "a provider the chart version no longer knows (kimi_thinking on 2.2.2)",
+    spec: devSpec({ aiProvider: "kimi_thinking" }, { moonshotApiKey: "k" }),
+    key: "aiProvider",
+    says: /no longer known from chart 1\.8\.0 on \(replaced by 'kimi'\)/,
+  },
+  {
+    what: "an API key whose secrets entry the chart version lacks (alibabaApiKey on 0.170.0)",
+    spec: devSpec({ chart: "test/charts/dot-ai-0.170.0.tgz" }, { ...KEYS, alibabaApiKey: "k" }),
+    key: "alibabaApiKey",
+    says: /needs chart 1\.12\.0 or later \(the chart's secrets\.alibaba entry first appears there\)/,
+  },
+  {
+    what: "the custom provider, which needs an endpoint URL as well as a key",
+    spec: devSpec({ aiProvider: "custom" }),
+    key: "aiProvider",
+    says: /ai\.customEndpoint\.baseURL/,
+  },
+  {
+    what: "kimi without the Moonshot key",
+    spec: devSpec({ aiProvider: "kimi" }),
+    key: "moonshotApiKey",
+    says: /aiProvider 'kimi' needs it/,
   },
   { what: "an invalid namespace", spec: devSpec({ namespace: "Dot.AI" }), key: "namespace", says: /RFC 1123 label/ },
   {
@@ -284,7 +338,7 @@ describe("configuration", () => {
     assert.ok(result.ok && result.warnings.some((w) => /deletes the Gateway API CRDs/.test(w)));
   });
 
-  it("defaults to the upstream v1.2.1 standard CRDs, the published chart at 0.170.0 and the guide's timeouts", () => {
+  it("defaults to the upstream v1.2.1 standard CRDs, the published chart at 2.2.2 and the guide's timeouts", () => {
     const result = parse({
       stack: "prod",
       config: { hostname: "dot-ai.example.com", gatewayClassName: "nginx" },
@@ -298,7 +352,7 @@ describe("configuration", () => {
     });
     assert.strictEqual(c.crds.retainOnDelete, true);
     assert.strictEqual(c.app.chart, "oci://ghcr.io/vfarcic/dot-ai/charts/dot-ai");
-    assert.strictEqual(c.app.chartVersion, "0.170.0");
+    assert.strictEqual(c.app.chartVersion, "2.2.2");
     assert.deepStrictEqual(c.app.timeouts, { request: "3600s", backendRequest: "3600s" });
     assert.strictEqual(c.https, true);
     assert.ok(c.mode === "reference");
@@ -306,11 +360,11 @@ describe("configuration", () => {
     assert.strictEqual(c.sharedGateway.allowedRoutes, "All");
   });
 
-  it("takes a local chart's version from its Chart.yaml", () => {
-    const result = parse(prodSpec());
+  it("takes a packaged chart's version from the Chart.yaml inside it", () => {
+    const result = parse(prodSpec({ chart: "test/charts/dot-ai-1.25.0.tgz" }));
     assert.ok(result.ok);
-    assert.strictEqual(result.config.app.chart, FIXTURE_CHART);
-    assert.strictEqual(result.config.app.chartVersion, "0.170.0");
+    assert.strictEqual(result.config.app.chart, REAL_CHARTS["1.25.0"]);
+    assert.strictEqual(result.config.app.chartVersion, "1.25.0");
     assert.deepStrictEqual(result.config.crds.source, { kind: "file", path: FIXTURE_CRDS });
   });
 

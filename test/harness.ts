@@ -6,11 +6,24 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
+import { ClusterStorage, clusterStorage } from "../stacks/storage-check";
+
 export const PROJECT = "dot-ai-gateway";
 export const REPO_ROOT = path.resolve(__dirname, "..");
 export const FIXTURE_CRDS = path.join(__dirname, "fixtures", "gateway-api-crds.yaml");
-/** The fixture chart: a local chart directory, as used offline. */
-export const FIXTURE_CHART = path.join(__dirname, "fixture-chart", "dot-ai");
+/** The real dot-ai chart packages, as `helm package` wrote them (see test/charts/README.md). */
+export const REAL_CHARTS = {
+  "0.170.0": path.join(__dirname, "charts", "dot-ai-0.170.0.tgz"),
+  "1.25.0": path.join(__dirname, "charts", "dot-ai-1.25.0.tgz"),
+  "2.2.2": path.join(__dirname, "charts", "dot-ai-2.2.2.tgz"),
+} as const;
+export type RealChartVersion = keyof typeof REAL_CHARTS;
+
+/** A cluster whose default StorageClass provisions volumes: the bundled Qdrant's claim can bind. */
+export const STORAGE_OK: ClusterStorage = {
+  classes: [{ name: "standard", isDefault: true, provisioner: "rancher.io/local-path" }],
+  volumes: [],
+};
 
 /** Pulumi's marker for a secret value in serialized properties. */
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -79,6 +92,8 @@ export interface StackSpec {
   config?: Record<string, string>;
   /** Config set with `--secret`. */
   secrets?: Record<string, string>;
+  /** What the storage check reads from the "cluster" (an Error: the cluster cannot be reached). */
+  storage?: ClusterStorage | Error;
 }
 
 export async function runStack(spec: StackSpec): Promise<StackRun> {
@@ -89,6 +104,12 @@ export async function runStack(spec: StackSpec): Promise<StackRun> {
     all,
     Object.keys(spec.secrets ?? {}).map((k) => `${PROJECT}:${k}`),
   );
+
+  const storage = spec.storage ?? STORAGE_OK;
+  clusterStorage.read = async () => {
+    if (storage instanceof Error) throw storage;
+    return storage;
+  };
 
   const resources: RecordedResource[] = [];
   const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
@@ -202,7 +223,7 @@ export const KEYS = {
   openaiApiKey: "sk-openai-test-1111111111111111",
 };
 
-/** The stack's committed essentials, with the fixture chart and CRDs; `config` overrides parts of it. */
+/** The stack's committed essentials, with the real 2.2.2 chart package and fixture CRDs; `config` overrides parts of it. */
 function stackSpec(
   stack: string,
   hostname: string,
@@ -211,7 +232,13 @@ function stackSpec(
 ): StackSpec {
   return {
     stack,
-    config: { hostname, gatewayClassName: "nginx", gatewayApiCrdsFile: FIXTURE_CRDS, chart: FIXTURE_CHART, ...config },
+    config: {
+      hostname,
+      gatewayClassName: "nginx",
+      gatewayApiCrdsFile: FIXTURE_CRDS,
+      chart: REAL_CHARTS["2.2.2"],
+      ...config,
+    },
     secrets,
   };
 }

@@ -77,7 +77,7 @@ describe("prod stack (reference pattern)", () => {
     assert.strictEqual(release.inputs.namespace, "dot-ai");
     assert.strictEqual(release.inputs.createNamespace, false);
     const v = release.inputs.values;
-    assert.deepStrictEqual(v.deployment, { method: "standard" });
+    assert.strictEqual(v.deployment, undefined, "2.2.2 has no deployment.method");
     assert.deepStrictEqual(v.ingress, { enabled: false });
     assert.deepStrictEqual(v.ai, { provider: "anthropic" });
     assert.deepStrictEqual(v.qdrant, { enabled: true });

@@ -1,42 +1,48 @@
-import * as fs from "fs";
 import * as path from "path";
-import * as YAML from "yaml";
 
 import {
-  AI_PROVIDER_KEYS,
+  AI_PROVIDERS,
   API_KEY_PROVIDERS,
   ApiKeyProvider,
   DEFAULT_CHART,
   DEFAULT_CHART_VERSION,
   MAX_RELEASE_NAME_LENGTH,
   MIN_CHART_VERSION,
-  UNMANAGED_AI_PROVIDERS,
+  SECRET_ENTRIES,
+  inRange,
+  isBelowFloor,
+  managedProvidersOf,
+  parseChartVersion,
 } from "../../components/chart-contract";
-import { compareVersions, parseVersion } from "../../components/semver";
+import { readLocalChartVersion } from "../local-chart";
 import { parseGatewayDuration } from "../validators";
 import { ConfigReader, removeCommand, setCommand } from "./reader";
 import { AppConfig, CONFIG_NAMESPACE, apiKeyConfigKey } from "./types";
 
-const CHART_VERSION_FLOOR = parseVersion(MIN_CHART_VERSION) ?? { major: 0, minor: 170, patch: 0 };
+type ChartConfig = Pick<AppConfig, "chart" | "chartVersion" | "chartIsLocal">;
 
 /** The application team's settings: release, chart, AI provider and keys, Qdrant, route timeouts. */
 export function readApp(r: ConfigReader): AppConfig {
   const aiProvider = r.str("aiProvider", "anthropic");
+  const chart = readChart(r);
   return {
     namespace: r.dnsLabel("namespace", "dot-ai", "namespace name"),
     releaseName: r.dnsLabel("releaseName", "dot-ai", "Helm release name", MAX_RELEASE_NAME_LENGTH),
-    ...readChart(r),
+    ...chart,
     aiProvider,
     aiModel: r.optional("aiModel"),
-    apiKeyProviders: readApiKeys(r, aiProvider),
+    apiKeyProviders: readApiKeys(r, aiProvider, usableVersion(chart)),
     qdrantUrl: readQdrantUrl(r),
     timeouts: readTimeouts(r),
     tokenRotation: r.str("tokenRotation", "initial"),
   };
 }
 
-/** The chart and its version; a local chart's version comes from its Chart.yaml. Both must be >= the floor. */
-function readChart(r: ConfigReader): Pick<AppConfig, "chart" | "chartVersion" | "chartIsLocal"> {
+/**
+ * The chart and its version; a local chart (directory or .tgz) takes its version from its
+ * Chart.yaml. Either way the version must be at least the floor.
+ */
+function readChart(r: ConfigReader): ChartConfig {
   const reference = r.str("chart", DEFAULT_CHART);
   const chartIsLocal = !/^(oci|https?):\/\//.test(reference);
   const chart = chartIsLocal ? path.resolve(r.input.baseDir, reference) : reference;
@@ -46,10 +52,10 @@ function readChart(r: ConfigReader): Pick<AppConfig, "chart" | "chartVersion" | 
     if ("problem" in local) {
       r.report(
         "chart",
-        local.problem,
-        `${setCommand("chart", "<chart directory>")}, or ${removeCommand("chart")} to use ${DEFAULT_CHART}`,
+        `${local.problem}; it must be an oci:// or http(s):// chart reference, a chart directory or a packaged chart (.tgz)`,
+        `${setCommand("chart", "<chart directory or .tgz>")}, or ${removeCommand("chart")} to use ${DEFAULT_CHART}`,
       );
-      return { chart, chartVersion, chartIsLocal };
+      return { chart, chartVersion: "", chartIsLocal };
     }
     if (r.has("chartVersion") && chartVersion !== local.version) {
       r.report(
@@ -61,51 +67,56 @@ function readChart(r: ConfigReader): Pick<AppConfig, "chart" | "chartVersion" | 
     chartVersion = local.version;
   }
   const key = chartIsLocal ? "chart" : "chartVersion";
-  const parsed = parseVersion(chartVersion);
-  if (!parsed) {
+  const parsed = parseChartVersion(chartVersion);
+  if (parsed === undefined) {
     r.report(
       key,
       `version '${chartVersion}' is not a semantic version like ${DEFAULT_CHART_VERSION}`,
       setCommand("chartVersion", DEFAULT_CHART_VERSION),
     );
-  } else if (compareVersions(parsed, CHART_VERSION_FLOOR) < 0) {
+  } else if (isBelowFloor(parsed)) {
     r.report(
       key,
       `version ${chartVersion} is older than ${MIN_CHART_VERSION}: those charts ignore gateway.name/gateway.namespace/gateway.create without an error and render no HTTPRoute at all, so dot-ai would be unreachable`,
-      setCommand("chartVersion", DEFAULT_CHART_VERSION),
+      newerChartFix({ chart, chartVersion, chartIsLocal }),
     );
   }
   return { chart, chartVersion, chartIsLocal };
 }
 
-function readLocalChartVersion(dir: string): { version: string } | { problem: string } {
-  const chartYaml = path.join(dir, "Chart.yaml");
-  if (!fs.existsSync(chartYaml)) {
-    return {
-      problem: `'${dir}' is neither an oci://, http(s):// chart reference nor a chart directory (no Chart.yaml there)`,
-    };
-  }
-  const doc: unknown = YAML.parse(fs.readFileSync(chartYaml, "utf8"));
-  const version = typeof doc === "object" && doc !== null ? (doc as { version?: unknown }).version : undefined;
-  return typeof version === "string" ? { version } : { problem: `${chartYaml} has no version` };
+/** The chart version the version rules apply to, once it is known to be valid and supported. */
+function usableVersion(chart: ChartConfig): { version: string; chart: ChartConfig } | undefined {
+  const version = parseChartVersion(chart.chartVersion);
+  return version !== undefined && !isBelowFloor(version) ? { version, chart } : undefined;
+}
+
+/** "chartVersion is 0.170.0", or where a local chart's version came from. */
+function versionSource(chart: ChartConfig): string {
+  return chart.chartIsLocal
+    ? `the local chart ${chart.chart} is version ${chart.chartVersion}`
+    : `chartVersion is ${chart.chartVersion}`;
+}
+
+function newerChartFix(chart: ChartConfig): string {
+  return chart.chartIsLocal
+    ? `${setCommand("chart", `<chart of version ${DEFAULT_CHART_VERSION}>`)}, or ${removeCommand("chart")} and ${setCommand("chartVersion", DEFAULT_CHART_VERSION)}`
+    : setCommand("chartVersion", DEFAULT_CHART_VERSION);
 }
 
 /**
- * The providers whose API key is set as a secret. The chosen provider's key is required; a key in
- * plaintext is refused (its value is never repeated in the message).
+ * Checks the AI provider against the chart version and returns the chart `secrets` entries whose
+ * credential is set as a secret. The chosen provider's credential is required; a credential in
+ * plaintext, or one the chart version has no `secrets` entry for, is refused (values are never
+ * repeated in a message). `target` is undefined when the chart version is unusable (reported
+ * already); then only what holds for every version is checked.
  */
-function readApiKeys(r: ConfigReader, aiProvider: string): ApiKeyProvider[] {
-  const needed = AI_PROVIDER_KEYS[aiProvider];
-  if (needed === undefined) {
-    const unmanaged = (UNMANAGED_AI_PROVIDERS as readonly string[]).includes(aiProvider);
-    r.report(
-      "aiProvider",
-      unmanaged
-        ? `'${aiProvider}' is accepted by the chart, but this program does not manage its credentials yet`
-        : `'${aiProvider}' is not a provider the chart knows`,
-      `${setCommand("aiProvider", "anthropic")} (managed: ${Object.keys(AI_PROVIDER_KEYS).join(", ")})`,
-    );
-  } else if (!r.has(apiKeyConfigKey(needed))) {
+function readApiKeys(
+  r: ConfigReader,
+  aiProvider: string,
+  target: { version: string; chart: ChartConfig } | undefined,
+): ApiKeyProvider[] {
+  const needed = readProvider(r, aiProvider, target);
+  if (needed !== undefined && !r.has(apiKeyConfigKey(needed))) {
     r.report(
       apiKeyConfigKey(needed),
       `is not set, but aiProvider '${aiProvider}' needs it (the server would start without a usable model)`,
@@ -117,9 +128,18 @@ function readApiKeys(r: ConfigReader, aiProvider: string): ApiKeyProvider[] {
       `${CONFIG_NAMESPACE}:openaiApiKey is not set: dot-ai runs without embeddings (semantic search of capabilities and patterns is off). Set it with: ${setCommand("openaiApiKey", "<key>", true)}`,
     );
   }
-  return API_KEY_PROVIDERS.filter((provider) => {
-    const key = apiKeyConfigKey(provider);
+  return API_KEY_PROVIDERS.filter((entry) => {
+    const key = apiKeyConfigKey(entry);
     if (!r.has(key)) return false;
+    const since = SECRET_ENTRIES[entry].since;
+    if (target && !inRange(target.version, { since })) {
+      r.report(
+        key,
+        `needs chart ${since} or later (the chart's secrets.${entry} entry first appears there); ${versionSource(target.chart)}`,
+        `${newerChartFix(target.chart)}, or ${removeCommand(key)}`,
+      );
+      return false;
+    }
     if (r.isSecret(key)) return true;
     r.report(
       key,
@@ -128,6 +148,54 @@ function readApiKeys(r: ConfigReader, aiProvider: string): ApiKeyProvider[] {
     );
     return false;
   });
+}
+
+/** Checks `aiProvider` for the chart version; returns the secrets entry it needs, if any. */
+function readProvider(
+  r: ConfigReader,
+  aiProvider: string,
+  target: { version: string; chart: ChartConfig } | undefined,
+): ApiKeyProvider | undefined {
+  const fact = AI_PROVIDERS[aiProvider];
+  const managed = `managed${target ? ` with chart ${target.version}` : ""}: ${
+    target ? managedProvidersOf(target.version).join(", ") : "see the README"
+  }`;
+  if (fact === undefined) {
+    r.report(
+      "aiProvider",
+      `'${aiProvider}' is not a provider the chart knows`,
+      `${setCommand("aiProvider", "anthropic")} (${managed})`,
+    );
+    return undefined;
+  }
+  if ("refused" in fact) {
+    r.report(
+      "aiProvider",
+      `'${aiProvider}' is accepted by the chart, but this program does not manage its credentials: ${fact.refused}`,
+      `${setCommand("aiProvider", "anthropic")} (${managed})`,
+    );
+    return undefined;
+  }
+  if (target && !inRange(target.version, { since: fact.since })) {
+    r.report(
+      "aiProvider",
+      `'${aiProvider}' needs chart ${fact.since} or later; ${versionSource(target.chart)}`,
+      newerChartFix(target.chart),
+    );
+  } else if (target && fact.until !== undefined && !inRange(target.version, fact)) {
+    r.report(
+      "aiProvider",
+      `'${aiProvider}' is no longer known from chart ${fact.until} on${fact.replacedBy ? ` (replaced by '${fact.replacedBy}')` : ""}, and the server would start without a model; ${versionSource(target.chart)}`,
+      setCommand("aiProvider", fact.replacedBy ?? "anthropic"),
+    );
+  }
+  if (fact.needs === "none") {
+    r.warn(
+      `${CONFIG_NAMESPACE}:aiProvider is '${aiProvider}': dot-ai has no model of its own and asks the MCP client's model through MCP sampling, so only clients that support sampling get AI answers.`,
+    );
+    return undefined;
+  }
+  return fact.needs;
 }
 
 function readQdrantUrl(r: ConfigReader): string | undefined {

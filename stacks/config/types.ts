@@ -1,5 +1,5 @@
 /** The shape of a validated stack configuration, and the keys users type. */
-import { API_KEY_PROVIDERS, ApiKeyProvider } from "../../components/chart-contract";
+import { API_KEY_PROVIDERS, ApiKeyProvider, SECRET_ENTRIES } from "../../components/chart-contract";
 
 /** The config namespace: keys are set as `dot-ai-gateway:<key>`. */
 export const CONFIG_NAMESPACE = "dot-ai-gateway";
@@ -47,7 +47,7 @@ export interface CreatedGatewayConfig {
 export interface AppConfig {
   namespace: string;
   releaseName: string;
-  /** `oci://…` or a repository URL, or a local chart directory. */
+  /** `oci://…` or a repository URL, or a local chart directory or packaged chart (.tgz). */
   chart: string;
   /** The version to pull for a remote chart; for a local chart, the version its Chart.yaml declares. */
   chartVersion: string;
@@ -118,7 +118,7 @@ export const CONFIG_KEYS: Readonly<Record<string, string>> = {
   retainCrds: "keep the CRDs when the stack is destroyed",
   namespace: "namespace of dot-ai",
   releaseName: "Helm release name",
-  chart: "chart reference or local chart directory",
+  chart: "chart reference, local chart directory or packaged chart (.tgz)",
   chartVersion: "chart version",
   aiProvider: "the chart's ai.provider",
   aiModel: "the chart's ai.model",
@@ -126,9 +126,12 @@ export const CONFIG_KEYS: Readonly<Record<string, string>> = {
   requestTimeout: "HTTPRoute request timeout",
   backendRequestTimeout: "HTTPRoute backend request timeout",
   tokenRotation: "change to generate a new auth token",
-  ...Object.fromEntries(API_KEY_PROVIDERS.map((p) => [apiKeyConfigKey(p), `${p} API key (secret)`])),
+  ...Object.fromEntries(
+    API_KEY_PROVIDERS.map((p) => [apiKeyConfigKey(p), `${p} credential (secret; chart secrets.${p})`]),
+  ),
 };
 
-export function apiKeyConfigKey(provider: ApiKeyProvider): string {
-  return `${provider}ApiKey`;
+/** The stack setting that holds the credential of a chart `secrets` entry. */
+export function apiKeyConfigKey(entry: ApiKeyProvider): string {
+  return SECRET_ENTRIES[entry].configKey;
 }
