@@ -60,7 +60,7 @@ export function judgeQdrantStorage(storage: ClusterStorage, namespace: string, c
     v.capacityBytes >= QDRANT_CLAIM.sizeBytes &&
     v.accessModes.includes(QDRANT_CLAIM.accessMode) &&
     (v.claimRef === undefined || v.claimRef === `${namespace}/${claimName}`);
-  const wanted = `an Available PersistentVolume of at least ${QDRANT_CLAIM.size} (${QDRANT_CLAIM.accessMode})`;
+  const wanted = `Available PersistentVolume of at least ${QDRANT_CLAIM.size} (${QDRANT_CLAIM.accessMode})`;
   const useExternal = `or use an external Qdrant instead: pulumi config set ${CONFIG_NAMESPACE}:qdrantUrl http://qdrant.qdrant.svc:6333`;
 
   const defaults = storage.classes.filter((c) => c.isDefault);

@@ -1,0 +1,205 @@
+import * as assert from "assert";
+import * as http from "http";
+import { AddressInfo } from "net";
+
+import { qdrantClaimName } from "../components/chart-contract";
+import {
+  ClusterStorage,
+  VolumeInfo,
+  judgeQdrantStorage,
+  quantityBytes,
+  readClusterStorage,
+} from "../stacks/storage-check";
+import { TYPES, byType, devSpec, one, prodSpec, runStack } from "./harness";
+
+const CLAIM = "qdrant-storage-dot-ai-qdrant-0";
+const judge = (storage: ClusterStorage) => judgeQdrantStorage(storage, "dot-ai", CLAIM);
+const pv = (over: Partial<VolumeInfo> = {}): VolumeInfo => ({
+  name: "pv-1",
+  phase: "Available",
+  storageClassName: "",
+  capacityBytes: quantityBytes("10Gi"),
+  accessModes: ["ReadWriteOnce"],
+  ...over,
+});
+const NOTHING: ClusterStorage = { classes: [], volumes: [] };
+
+describe("storage for the bundled Qdrant", () => {
+  describe("is judged from the cluster's StorageClasses and PersistentVolumes", () => {
+    it("binds through a default StorageClass with a provisioner", () => {
+      assert.ok(judge({ classes: [{ name: "gp3", isDefault: true, provisioner: "ebs.csi.aws.com" }], volumes: [] }).ok);
+    });
+
+    it("binds to an Available class-less volume of at least 10Gi, ReadWriteOnce", () => {
+      assert.ok(judge({ classes: [], volumes: [pv()] }).ok);
+      assert.ok(judge({ classes: [], volumes: [pv({ capacityBytes: quantityBytes("50G") })] }).ok);
+    });
+
+    it("does not count volumes that are too small, read-only-many, taken, classed or reserved for another claim", () => {
+      for (const volume of [
+        pv({ capacityBytes: quantityBytes("5Gi") }),
+        pv({ accessModes: ["ReadOnlyMany"] }),
+        pv({ phase: "Bound" }),
+        pv({ storageClassName: "slow" }),
+        pv({ claimRef: "other/data-0" }),
+      ])
+        assert.strictEqual(judge({ classes: [], volumes: [volume] }).ok, false, JSON.stringify(volume));
+      assert.ok(judge({ classes: [], volumes: [pv({ claimRef: `dot-ai/${CLAIM}` })] }).ok, "reserved for us");
+    });
+
+    it("with a default class without provisioner, needs an Available volume of that class", () => {
+      const local = { name: "local", isDefault: true, provisioner: "kubernetes.io/no-provisioner" };
+      assert.ok(judge({ classes: [local], volumes: [pv({ storageClassName: "local" })] }).ok);
+      const verdict = judge({ classes: [local], volumes: [pv()] });
+      assert.ok(!verdict.ok);
+      assert.match(verdict.problem, /default StorageClass local has no provisioner/);
+      assert.match(verdict.fix, /storageClassName local/);
+    });
+
+    it("refuses a cluster with neither, naming both fixes", () => {
+      const verdict = judge(NOTHING);
+      assert.ok(!verdict.ok);
+      assert.match(verdict.problem, /no default StorageClass and no Available PersistentVolume of at least 10Gi/);
+      assert.match(verdict.fix, /storageclass\.kubernetes\.io\/is-default-class/);
+      assert.match(verdict.fix, /pulumi config set dot-ai-gateway:qdrantUrl /);
+    });
+
+    it("names the classes that exist when none is the default", () => {
+      const verdict = judge({ classes: [{ name: "fast", isDefault: false, provisioner: "x" }], volumes: [] });
+      assert.ok(!verdict.ok);
+      assert.match(verdict.problem, /it has fast, none marked default/);
+      assert.match(verdict.fix, /kubectl patch storageclass fast /);
+    });
+
+    it("accepts a claim that is already bound, as on every run after the first", () => {
+      assert.ok(judge({ ...NOTHING, claimPhase: "Bound" }).ok);
+    });
+
+    it("finds the claim by the name the Qdrant subchart gives it", () => {
+      assert.strictEqual(qdrantClaimName("dot-ai"), CLAIM);
+      assert.strictEqual(qdrantClaimName("my-qdrant"), "qdrant-storage-my-qdrant-0");
+    });
+
+    it("reads storage quantities", () => {
+      assert.strictEqual(quantityBytes("10Gi"), 10 * 1024 ** 3);
+      assert.strictEqual(quantityBytes("20G"), 20e9);
+      assert.strictEqual(quantityBytes("lots"), 0);
+    });
+  });
+
+  describe("stops the program before anything is registered", () => {
+    it("when the cluster cannot bind the claim, saying why and how to fix it", async () => {
+      const run = await runStack({ ...prodSpec(), storage: NOTHING });
+      assert.ok(run.error, "the program stops");
+      assert.match(run.error.message, /claim qdrant-storage-dot-ai-qdrant-0 \(10Gi, ReadWriteOnce/);
+      assert.match(run.error.message, /Fix: mark a StorageClass as the default/);
+      assert.match(run.error.message, /dot-ai-gateway:qdrantUrl/);
+      assert.deepStrictEqual(run.resources, []);
+    });
+
+    it("but not with an external Qdrant, whose storage is not ours to check", async () => {
+      const run = await runStack({ ...devSpec({ qdrantUrl: "http://qdrant.qdrant.svc:6333" }), storage: NOTHING });
+      if (run.error) throw run.error;
+      assert.deepStrictEqual(one(run, TYPES.release).inputs.values.qdrant, {
+        enabled: false,
+        external: { url: "http://qdrant.qdrant.svc:6333" },
+      });
+    });
+
+    it("and carries on with a warning when the cluster cannot be read", async () => {
+      const run = await runStack({ ...devSpec(), storage: new Error("connect ECONNREFUSED 127.0.0.1:6443") });
+      if (run.error) throw run.error;
+      assert.strictEqual(byType(run, TYPES.release).length, 1);
+      assert.ok(run.warnings.some((w) => /ECONNREFUSED.*skipping the storage check/.test(w)));
+    });
+  });
+
+  describe("is read with the Kubernetes client", () => {
+    let server: http.Server;
+    let port: number;
+    const requests: string[] = [];
+    before(async () => {
+      server = http.createServer((req, res) => {
+        requests.push(`${req.method} ${req.url} ${req.headers.authorization}`);
+        const send = (code: number, body: unknown) => {
+          res.writeHead(code, { "content-type": "application/json" });
+          res.end(JSON.stringify(body));
+        };
+        const url = (req.url ?? "").split("?")[0];
+        if (url === "/apis/storage.k8s.io/v1/storageclasses")
+          return send(200, {
+            apiVersion: "storage.k8s.io/v1",
+            kind: "StorageClassList",
+            metadata: {},
+            items: [
+              {
+                metadata: { name: "standard", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+                provisioner: "kubernetes.io/no-provisioner",
+              },
+            ],
+          });
+        if (url === "/api/v1/persistentvolumes")
+          return send(200, {
+            apiVersion: "v1",
+            kind: "PersistentVolumeList",
+            metadata: {},
+            items: [
+              {
+                metadata: { name: "pv-a" },
+                spec: { capacity: { storage: "10Gi" }, accessModes: ["ReadWriteOnce"], storageClassName: "standard" },
+                status: { phase: "Available" },
+              },
+            ],
+          });
+        send(404, { apiVersion: "v1", kind: "Status", status: "Failure", reason: "NotFound", code: 404 });
+      });
+      await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+      port = (server.address() as AddressInfo).port;
+    });
+    after(() => server.close());
+
+    it("through the context and cluster the stack's kubernetes config selects", async () => {
+      const kubeconfig = `apiVersion: v1
+kind: Config
+current-context: elsewhere
+clusters:
+- name: local
+  cluster: { server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true }
+- name: nowhere
+  cluster: { server: "http://127.0.0.1:9", insecure-skip-tls-verify: true }
+contexts:
+- name: elsewhere
+  context: { cluster: nowhere, user: tester }
+- name: here
+  context: { cluster: local, user: tester }
+users:
+- name: tester
+  user: { token: test-token }
+`;
+      for (const selection of [
+        { kubeconfig, context: "here" },
+        { kubeconfig, cluster: "local" },
+      ]) {
+        requests.length = 0;
+        const storage = await readClusterStorage(selection, "dot-ai", CLAIM);
+        assert.deepStrictEqual(storage, {
+          classes: [{ name: "standard", isDefault: true, provisioner: "kubernetes.io/no-provisioner" }],
+          volumes: [
+            {
+              name: "pv-a",
+              phase: "Available",
+              storageClassName: "standard",
+              capacityBytes: 10 * 1024 ** 3,
+              accessModes: ["ReadWriteOnce"],
+              claimRef: undefined,
+            },
+          ],
+          claimPhase: undefined,
+        });
+        assert.ok(requests.every((r) => r.endsWith("Bearer test-token")));
+        assert.ok(requests.some((r) => r.includes(`/api/v1/namespaces/dot-ai/persistentvolumeclaims/${CLAIM}`)));
+        assert.ok(judge(storage).ok);
+      }
+    });
+  });
+});
