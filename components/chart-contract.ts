@@ -56,6 +56,11 @@ export function isBelowFloor(version: string): boolean {
   return semver.lt(version, MIN_CHART_VERSION);
 }
 
+/** Newer than every verified version: the facts below may no longer hold. */
+export function isNewerThanVerified(version: string): boolean {
+  return semver.gt(version, DEFAULT_CHART_VERSION);
+}
+
 /**
  * `deployment.method` (standard | toolhive) exists only in 0.x; 1.0.0 made the chart
  * Kubernetes-only and dropped the key (upstream commit "Kubernetes-only deployment", PRD #345).

@@ -120,6 +120,17 @@ describe("chart versions", () => {
     }
   });
 
+  it("warns when the chart is newer than the newest verified version", async () => {
+    const run = await runStack(prodSpec({ chart: "", chartVersion: "2.3.0" }));
+    if (run.error) throw run.error;
+    assert.ok(
+      run.warnings.some((w) =>
+        /chart 2\.3\.0 is newer than 2\.2\.2, the newest version this program was verified with/.test(w),
+      ),
+    );
+    assert.strictEqual(one(run, TYPES.release).inputs.version, "2.3.0");
+  });
+
   it("reads the version of each vendored chart package from the Chart.yaml inside it", () => {
     for (const version of VERSIONS) assert.deepStrictEqual(readLocalChartVersion(REAL_CHARTS[version]), { version });
   });

@@ -11,6 +11,7 @@ import {
   SECRET_ENTRIES,
   inRange,
   isBelowFloor,
+  isNewerThanVerified,
   managedProvidersOf,
   parseChartVersion,
 } from "../../components/chart-contract";
@@ -79,6 +80,10 @@ function readChart(r: ConfigReader): ChartConfig {
       key,
       `version ${chartVersion} is older than ${MIN_CHART_VERSION}: those charts ignore gateway.name/gateway.namespace/gateway.create without an error and render no HTTPRoute at all, so dot-ai would be unreachable`,
       newerChartFix({ chart, chartVersion, chartIsLocal }),
+    );
+  } else if (isNewerThanVerified(parsed)) {
+    r.warn(
+      `${CONFIG_NAMESPACE}:${key}: chart ${chartVersion} is newer than ${DEFAULT_CHART_VERSION}, the newest version this program was verified with; its values are shaped as for ${DEFAULT_CHART_VERSION}, and Helm ignores any key a chart no longer has without an error.`,
     );
   }
   return { chart, chartVersion, chartIsLocal };
