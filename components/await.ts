@@ -1,3 +1,5 @@
+import * as pulumi from "@pulumi/pulumi";
+
 /**
  * Annotations that tell pulumi-kubernetes (v4) how to await a resource it cannot judge by itself.
  * Custom resources such as Gateways and Certificates are otherwise considered ready as soon as
@@ -13,6 +15,66 @@ export function waitForCondition(condition: string, timeoutSeconds = AWAIT_TIMEO
 /** Do not wait at all, e.g. where no controller will ever set the condition (local test clusters). */
 export const SKIP_AWAIT: Readonly<Record<string, string>> = { "pulumi.com/skipAwait": "true" };
 
-export function awaitAnnotations(wait: boolean, condition: string): Record<string, string> {
-  return wait ? waitForCondition(condition) : { ...SKIP_AWAIT };
+export function awaitAnnotations(
+  wait: boolean,
+  condition: string,
+  timeoutSeconds = AWAIT_TIMEOUT_SECONDS,
+): Record<string, string> {
+  return wait ? waitForCondition(condition, timeoutSeconds) : { ...SKIP_AWAIT };
+}
+
+/** "10m", "1m30s", "45s": for messages. */
+export function formatSeconds(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  const s = seconds % 60;
+  return m === 0 ? `${s}s` : s === 0 ? `${m}m` : `${m}m${s}s`;
+}
+
+/** After this long without the condition, the program explains the wait (at most half the timeout). */
+export function explainAfterSeconds(timeoutSeconds: number): number {
+  return Math.min(60, Math.ceil(timeoutSeconds / 2));
+}
+
+export interface WaitExplanation {
+  /** The resource whose condition is awaited; the message is attached to it. */
+  resource: pulumi.CustomResource;
+  /** Resources the provider finishes before it starts this one (its dependsOn). */
+  after: pulumi.CustomResource[];
+  timeoutSeconds: number;
+  /** What it waits for and what to check, in the user's words. */
+  message: pulumi.Input<string>;
+  /** Where the message goes (tests); pulumi.log.warn by default. */
+  log?: (message: string, resource: pulumi.Resource) => unknown;
+}
+
+/**
+ * When the provider waits for a condition, all it says on a timeout is that the resource "failed to
+ * fully initialize or become live: timed out waiting for the condition". It cannot be told more,
+ * but the program can: the resource's id resolves only when the provider's wait is over, so if it
+ * is still pending a while after everything the resource depends on is done, the provider is
+ * waiting on a controller, and this warning (on the same resource, so the CLI shows it next to the
+ * error) says which controller and what to check. Nothing is said when the wait ends in time, nor
+ * in a preview, where nothing waits.
+ */
+export function explainSlowWait(args: WaitExplanation): void {
+  if (pulumi.runtime.isDryRun()) return;
+  const log = args.log ?? ((message: string, resource: pulumi.Resource) => pulumi.log.warn(message, resource));
+  let timer: NodeJS.Timeout | undefined;
+  let done = false;
+  pulumi.all([args.message, ...args.after.map((r) => r.id)]).apply(([message]) => {
+    if (done) return;
+    timer = setTimeout(
+      () => {
+        if (done) return;
+        Promise.resolve(log(message, args.resource)).catch(() => undefined);
+      },
+      explainAfterSeconds(args.timeoutSeconds) * 1000,
+    );
+    // Never keep the program alive for this, e.g. after the deployment has failed elsewhere.
+    timer.unref();
+  });
+  args.resource.id.apply(() => {
+    done = true;
+    if (timer) clearTimeout(timer);
+  });
 }

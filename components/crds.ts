@@ -3,13 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 
 export interface GatewayApiCrdsArgs {
-  /** The multi-document manifest of a Gateway API release (e.g. standard-install.yaml). */
-  manifest: string;
+  /** The objects of a Gateway API release manifest (standard-install.yaml), see `parseManifest`. */
+  objects: ManifestObject[];
   /** Keep the objects in the cluster when this resource is deleted (default true). */
   retainOnDelete?: boolean;
 }
 
-interface ManifestObject {
+export interface ManifestObject {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; [key: string]: unknown };
@@ -24,6 +24,13 @@ interface ManifestObject {
  * object of that kind in the whole cluster, so destroying one stack must never take the CRDs (and
  * everybody's Gateways and routes) with it. With retention, a destroyed stack leaves the CRDs for
  * the cluster's owners to remove deliberately.
+ *
+ * Bundles from v1.5.0 on also carry the `safe-upgrades` ValidatingAdmissionPolicy and its binding,
+ * which make the API server refuse older Gateway API CRDs. They are installed with the CRDs and
+ * retained with them: the policy guards exactly the CRDs that stay behind, so dropping it on
+ * destroy would let the next install silently downgrade the API under every Gateway controller of
+ * the cluster. Whoever deletes the CRDs on purpose deletes the policy with them (retainCrds false
+ * does both).
  */
 export class GatewayApiCrds extends pulumi.ComponentResource {
   /** The registered objects; depend on these before creating Gateway API objects. */
@@ -33,25 +40,49 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
 
   constructor(name: string, args: GatewayApiCrdsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dot-ai-gateway:crds:GatewayApiCrds", name, {}, opts);
-    const objects = parseManifest(args.manifest);
+    const objects = args.objects;
     const crds = objects.filter((o) => o.kind === "CustomResourceDefinition");
     if (crds.length === 0) throw new Error(`${name}: the Gateway API manifest contains no CustomResourceDefinition`);
 
     const childOpts: pulumi.CustomResourceOptions = { parent: this, retainOnDelete: args.retainOnDelete ?? true };
-    this.resources = objects.map((obj) =>
-      obj.kind === "CustomResourceDefinition"
-        ? new k8s.apiextensions.v1.CustomResourceDefinition(
-            obj.metadata.name,
-            // Parsed from the upstream release manifest as it is; the API server validates it.
-            obj as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs,
-            childOpts,
-          )
-        : // Release manifests may carry companions of the CRDs (e.g. a ValidatingAdmissionPolicy).
-          new k8s.apiextensions.CustomResource(`${obj.kind.toLowerCase()}-${obj.metadata.name}`, obj, childOpts),
-    );
+    // Objects are passed as the upstream manifest has them; the API server validates them.
+    const policies = new Map<string, pulumi.CustomResource>();
+    this.resources = objects.map((obj): pulumi.CustomResource => {
+      const name = obj.metadata.name;
+      if (obj.kind === "CustomResourceDefinition") {
+        return new k8s.apiextensions.v1.CustomResourceDefinition(
+          name,
+          obj as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs,
+          childOpts,
+        );
+      }
+      if (obj.kind === "ValidatingAdmissionPolicy" && isAdmissionV1(obj)) {
+        const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+          name,
+          obj as unknown as k8s.admissionregistration.v1.ValidatingAdmissionPolicyArgs,
+          childOpts,
+        );
+        policies.set(name, policy);
+        return policy;
+      }
+      if (obj.kind === "ValidatingAdmissionPolicyBinding" && isAdmissionV1(obj)) {
+        const policy = policies.get((obj.spec as { policyName?: string } | undefined)?.policyName ?? "");
+        return new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+          name,
+          obj as unknown as k8s.admissionregistration.v1.ValidatingAdmissionPolicyBindingArgs,
+          { ...childOpts, dependsOn: policy ? [policy] : [] },
+        );
+      }
+      // Anything else a release manifest may carry, as it is.
+      return new k8s.apiextensions.CustomResource(`${obj.kind.toLowerCase()}-${name}`, obj, childOpts);
+    });
     this.crdNames = crds.map((c) => c.metadata.name);
     this.registerOutputs({ crdNames: this.crdNames });
   }
+}
+
+function isAdmissionV1(obj: ManifestObject): boolean {
+  return obj.apiVersion === "admissionregistration.k8s.io/v1";
 }
 
 /** The objects of a multi-document YAML manifest, refusing anything that is not a Kubernetes object. */

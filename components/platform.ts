@@ -1,11 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { awaitAnnotations } from "./await";
+import { AWAIT_TIMEOUT_SECONDS, awaitAnnotations, explainSlowWait, formatSeconds } from "./await";
+import { GATEWAY_API_GROUP as GATEWAY_API, ReferenceGrantVersion } from "./gateway-api";
 
 export type AllowedRoutesFrom = "All" | "Same" | "Selector";
-
-const GATEWAY_API = "gateway.networking.k8s.io";
 /** Label that admits a namespace's routes to the shared Gateway when allowedRoutes is Selector. */
 export const ROUTE_NAMESPACE_LABEL = "dot-ai-gateway/shared-gateway";
 
@@ -28,6 +27,10 @@ export interface SharedGatewayArgs {
   routeNamespaces: string[];
   /** Wait until the Gateway is `Programmed` (needs a Gateway controller). Default true. */
   waitForProgrammed?: boolean;
+  /** How long each wait may take before `pulumi up` fails. Default 600. */
+  waitTimeoutSeconds?: number;
+  /** The ReferenceGrant version the cluster's Gateway API serves (see gateway-api.ts). Default v1. */
+  referenceGrantVersion?: ReferenceGrantVersion;
   /** HTTPS on 443 with a cert-manager wildcard certificate; HTTP only when absent. */
   tls?: {
     domain: pulumi.Input<string>;
@@ -58,6 +61,7 @@ export class SharedGateway extends pulumi.ComponentResource {
     this.gatewayName = args.gatewayName;
     this.gatewayNamespace = args.namespace;
     this.routeNamespaceLabels = args.allowedRoutes === "Selector" ? { [ROUTE_NAMESPACE_LABEL]: args.gatewayName } : {};
+    const timeout = args.waitTimeoutSeconds ?? AWAIT_TIMEOUT_SECONDS;
 
     const namespace = new k8s.core.v1.Namespace(
       args.namespace,
@@ -75,7 +79,7 @@ export class SharedGateway extends pulumi.ComponentResource {
           metadata: {
             name: "wildcard",
             namespace: namespace.metadata.name,
-            annotations: awaitAnnotations(args.tls.waitForReady ?? true, "Ready"),
+            annotations: awaitAnnotations(args.tls.waitForReady ?? true, "Ready", timeout),
           },
           spec: {
             secretName: args.tls.secretName,
@@ -112,7 +116,7 @@ export class SharedGateway extends pulumi.ComponentResource {
         metadata: {
           name: args.gatewayName,
           namespace: namespace.metadata.name,
-          annotations: awaitAnnotations(args.waitForProgrammed ?? true, "Programmed"),
+          annotations: awaitAnnotations(args.waitForProgrammed ?? true, "Programmed", timeout),
         },
         spec: { gatewayClassName: args.gatewayClassName, listeners },
         // A CustomResource exposes as outputs only the fields it was given; naming `status` makes
@@ -130,10 +134,12 @@ export class SharedGateway extends pulumi.ComponentResource {
     // decided by the listeners' allowedRoutes above. This grant records, in the Gateway's own
     // namespace, which namespaces' HTTPRoutes are meant to use this Gateway; it grants nothing that
     // allowedRoutes does not already allow.
+    const grantVersion = args.referenceGrantVersion ?? "v1";
+    const otherGrantVersion = grantVersion === "v1" ? "v1beta1" : "v1";
     new k8s.apiextensions.CustomResource(
       "route-reference-grant",
       {
-        apiVersion: `${GATEWAY_API}/v1beta1`,
+        apiVersion: `${GATEWAY_API}/${grantVersion}`,
         kind: "ReferenceGrant",
         metadata: { name: `${args.gatewayName}-routes`, namespace: namespace.metadata.name },
         spec: {
@@ -141,8 +147,30 @@ export class SharedGateway extends pulumi.ComponentResource {
           to: [{ group: GATEWAY_API, kind: "Gateway", name: args.gatewayName }],
         },
       },
-      { parent: this, dependsOn: args.crds ?? [] },
+      {
+        parent: this,
+        dependsOn: args.crds ?? [],
+        // The same object under the other version: moving between bundles updates it in place.
+        aliases: [{ type: `kubernetes:${GATEWAY_API}/${otherGrantVersion}:ReferenceGrant` }],
+      },
     );
+
+    if (certificate && (args.tls?.waitForReady ?? true)) {
+      explainSlowWait({
+        resource: certificate,
+        after: [],
+        timeoutSeconds: timeout,
+        message: certificateWaitMessage(args.namespace, args.tls?.clusterIssuer, timeout),
+      });
+    }
+    if (args.waitForProgrammed ?? true) {
+      explainSlowWait({
+        resource: this.gateway,
+        after: certificate ? [certificate] : [],
+        timeoutSeconds: timeout,
+        message: gatewayWaitMessage(args.namespace, args.gatewayName, args.gatewayClassName, timeout),
+      });
+    }
 
     const status = (this.gateway as unknown as { status: pulumi.Output<GatewayStatus | undefined> }).status;
     this.address = status.apply((s) => s?.addresses?.[0]?.value ?? "pending");
@@ -152,4 +180,23 @@ export class SharedGateway extends pulumi.ComponentResource {
       address: this.address,
     });
   }
+}
+
+/** What the Gateway wait needs and what to check; shown when it takes long. */
+export function gatewayWaitMessage(
+  namespace: string,
+  name: string,
+  className: pulumi.Input<string>,
+  timeoutSeconds: number,
+): pulumi.Output<string> {
+  return pulumi.interpolate`Waiting (up to ${formatSeconds(timeoutSeconds)}, dot-ai-gateway:waitTimeout) for Gateway ${namespace}/${name} to be Programmed. Only the Gateway controller of GatewayClass '${className}' sets that. Check: kubectl get gatewayclass ${className} (it must exist and be ACCEPTED True, i.e. a controller runs for it); kubectl describe gateway -n ${namespace} ${name} (its conditions and events say what the controller thinks). With no Gateway controller in this cluster, run: pulumi config set dot-ai-gateway:waitForGateway false`;
+}
+
+/** What the Certificate wait needs and what to check; shown when it takes long. */
+export function certificateWaitMessage(
+  namespace: string,
+  clusterIssuer: pulumi.Input<string> | undefined,
+  timeoutSeconds: number,
+): pulumi.Output<string> {
+  return pulumi.interpolate`Waiting (up to ${formatSeconds(timeoutSeconds)}, dot-ai-gateway:waitTimeout) for Certificate ${namespace}/wildcard to be Ready. Only cert-manager sets that, issuing it through ClusterIssuer '${clusterIssuer ?? ""}'. Check: cert-manager's controller runs (its logs); kubectl get clusterissuer ${clusterIssuer ?? ""} (it must exist and be READY True); kubectl describe certificate -n ${namespace} wildcard (its conditions and events), then kubectl get certificaterequest,order,challenge -n ${namespace}. Without cert-manager in this cluster, run: pulumi config set dot-ai-gateway:waitForCertificate false`;
 }

@@ -1,9 +1,68 @@
 import * as fs from "fs/promises";
 
+import { ManifestObject, parseManifest } from "../components/crds";
+import { GATEWAY_API_GROUP } from "../components/gateway-api";
 import { CONFIG_NAMESPACE, CrdConfig } from "./config";
 import { userError } from "./errors";
 
 const FETCH_TIMEOUT_MS = 60_000;
+const BUNDLE_VERSION_ANNOTATION = "gateway.networking.k8s.io/bundle-version";
+
+/** A Gateway API kind at the version the program will create it. */
+export interface ApiNeed {
+  kind: string;
+  version: string;
+}
+
+/**
+ * The Gateway API bundle to install: loaded, parsed and checked to serve every kind the program
+ * will create at the version it will use, so that a file of another release than
+ * `gatewayApiVersion` fails here, naming both settings, not halfway through `pulumi up`.
+ */
+export async function loadGatewayApiBundle(crds: CrdConfig, needs: ApiNeed[]): Promise<ManifestObject[]> {
+  const text = await loadCrdManifest(crds);
+  const where =
+    crds.source.kind === "file" ? `${CONFIG_NAMESPACE}:gatewayApiCrdsFile ${crds.source.path}` : crds.source.url;
+  let objects: ManifestObject[];
+  try {
+    objects = parseManifest(text);
+  } catch (err) {
+    throw userError(`The Gateway API manifest (${where}) cannot be read: ${(err as Error).message}`);
+  }
+  const crdsByKind = new Map<string, ManifestObject>();
+  for (const o of objects.filter((o) => o.kind === "CustomResourceDefinition")) {
+    const spec = o.spec as { group?: string; names?: { kind?: string } } | undefined;
+    if (spec?.group === GATEWAY_API_GROUP && spec.names?.kind) crdsByKind.set(spec.names.kind, o);
+  }
+  if (crdsByKind.size === 0) {
+    throw userError(`The Gateway API manifest (${where}) contains no ${GATEWAY_API_GROUP} CustomResourceDefinition.`);
+  }
+  const missing = needs.filter((n) => !serves(crdsByKind.get(n.kind), n.version));
+  if (missing.length > 0) {
+    const found = [
+      ...new Set(
+        [...crdsByKind.values()]
+          .map((c) => (c.metadata.annotations as Record<string, string> | undefined)?.[BUNDLE_VERSION_ANNOTATION])
+          .filter((v): v is string => v !== undefined),
+      ),
+    ];
+    const bundle = found.length > 0 ? `bundle ${found.join(", ")}` : "a bundle";
+    throw userError(
+      `${CONFIG_NAMESPACE}:gatewayApiVersion is ${crds.version}, but the Gateway API manifest (${where}) is ${bundle} ` +
+        `that does not serve ${missing.map((n) => `${n.kind} ${GATEWAY_API_GROUP}/${n.version}`).join(", ")}, ` +
+        `which this program creates for ${crds.version}.\n` +
+        `Fix: pulumi config set ${CONFIG_NAMESPACE}:gatewayApiVersion <the manifest's release>` +
+        (found.length > 0 ? ` (${found[0]})` : "") +
+        `, or point ${CONFIG_NAMESPACE}:gatewayApiCrdsFile at the ${crds.version} standard-install.yaml`,
+    );
+  }
+  return objects;
+}
+
+function serves(crd: ManifestObject | undefined, version: string): boolean {
+  const versions = (crd?.spec as { versions?: { name?: string; served?: boolean }[] } | undefined)?.versions ?? [];
+  return versions.some((v) => v.name === version && v.served === true);
+}
 
 /** The Gateway API CRD manifest from a local file or the release URL, with an actionable error. */
 export async function loadCrdManifest(crds: CrdConfig): Promise<string> {

@@ -4,9 +4,10 @@ import { DotAi } from "../components/app";
 import { ChartSettings, GatewayWiring } from "../components/chart-values";
 import { createdGatewayName } from "../components/chart-contract";
 import { GatewayApiCrds } from "../components/crds";
+import { gatewayApiVersions } from "../components/gateway-api";
 import { SharedGateway } from "../components/platform";
 import { ApiKeys, CreationConfig, ReferenceConfig, StackConfig } from "./config";
-import { loadCrdManifest } from "./crd-manifest";
+import { ApiNeed, loadGatewayApiBundle } from "./crd-manifest";
 import { kubernetesProvider } from "./kubernetes-provider";
 import { checkQdrantStorage } from "./storage-check";
 
@@ -23,17 +24,27 @@ export interface Deployment {
 export async function deploy(config: StackConfig, apiKeys: ApiKeys): Promise<Deployment> {
   // Both before any resource is registered: a bundled Qdrant that can never get a volume stops
   // the program here, in seconds, instead of in Helm's 10-minute timeout.
-  const [manifest] = await Promise.all([
-    config.crds.install ? loadCrdManifest(config.crds) : undefined,
+  const [objects] = await Promise.all([
+    config.crds.install ? loadGatewayApiBundle(config.crds, apiNeeds(config)) : undefined,
     checkQdrantStorage(config.app),
   ]);
   const opts: pulumi.ComponentResourceOptions = { providers: [kubernetesProvider()] };
-  const crds = manifest
-    ? new GatewayApiCrds("gateway-api-crds", { manifest, retainOnDelete: config.crds.retainOnDelete }, opts)
+  const crds = objects
+    ? new GatewayApiCrds("gateway-api-crds", { objects, retainOnDelete: config.crds.retainOnDelete }, opts)
     : undefined;
   return config.mode === "reference"
     ? deployReference(config, apiKeys, opts, crds)
     : deployCreation(config, apiKeys, opts, crds);
+}
+
+/** The Gateway API kinds this stack creates (itself or through the chart), at the versions its bundle serves. */
+function apiNeeds(config: StackConfig): ApiNeed[] {
+  const v = gatewayApiVersions(config.crds.version);
+  const needs = [
+    { kind: "Gateway", version: v.gateway },
+    { kind: "HTTPRoute", version: v.httpRoute },
+  ];
+  return config.mode === "reference" ? [...needs, { kind: "ReferenceGrant", version: v.referenceGrant }] : needs;
 }
 
 /** prod: the platform's shared Gateway, and dot-ai's HTTPRoute attached to it. */
@@ -53,6 +64,8 @@ function deployReference(
       allowedRoutes: shared.allowedRoutes,
       routeNamespaces: [config.app.namespace],
       waitForProgrammed: shared.waitForProgrammed,
+      waitTimeoutSeconds: shared.waitTimeoutSeconds,
+      referenceGrantVersion: gatewayApiVersions(config.crds.version).referenceGrant,
       tls: shared.tls && {
         domain: shared.tls.domain,
         clusterIssuer: shared.tls.clusterIssuer,

@@ -270,6 +270,36 @@ const BAD: BadCase[] = [
     says: /release tag/,
   },
   {
+    what: "a Gateway API bundle that does not serve Gateway v1 (older than v1.0.0)",
+    spec: devSpec({ gatewayApiVersion: "v0.8.1" }),
+    key: "gatewayApiVersion",
+    says: /does not serve gateway.networking.k8s.io\/v1 Gateways and HTTPRoutes \(served from v1.0.0 on\)/,
+  },
+  {
+    what: "a cluster's own Gateway API older than v1.0.0, even when the program does not install it",
+    spec: prodSpec({ installCrds: "false", gatewayApiVersion: "v0.8.1" }),
+    key: "gatewayApiVersion",
+    says: /does not serve/,
+  },
+  {
+    what: "a wait timeout that is not a Gateway API duration",
+    spec: prodSpec({ waitTimeout: "10 minutes" }),
+    key: "waitTimeout",
+    says: /not a Gateway API duration/,
+  },
+  {
+    what: "a wait timeout under a second",
+    spec: prodSpec({ waitTimeout: "500ms" }),
+    key: "waitTimeout",
+    says: /at least 1s/,
+  },
+  {
+    what: "a wait timeout in creation mode, where the program waits for nothing",
+    spec: devSpec({ waitTimeout: "1m" }),
+    key: "waitTimeout",
+    says: /applies to the shared Gateway/,
+  },
+  {
     what: "annotations that are not a JSON object",
     spec: devSpec({ gatewayAnnotations: "[1]" }),
     key: "gatewayAnnotations",
@@ -338,7 +368,7 @@ describe("configuration", () => {
     assert.ok(result.ok && result.warnings.some((w) => /deletes the Gateway API CRDs/.test(w)));
   });
 
-  it("defaults to the upstream v1.2.1 standard CRDs, the published chart at 2.2.2 and the guide's timeouts", () => {
+  it("defaults to the upstream v1.6.3 standard bundle, 10-minute waits, the published chart at 2.2.2 and the guide's timeouts", () => {
     const result = parse({
       stack: "prod",
       config: { hostname: "dot-ai.example.com", gatewayClassName: "nginx" },
@@ -348,7 +378,7 @@ describe("configuration", () => {
     const c = result.config;
     assert.deepStrictEqual(c.crds.source, {
       kind: "url",
-      url: "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.1/standard-install.yaml",
+      url: "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.3/standard-install.yaml",
     });
     assert.strictEqual(c.crds.retainOnDelete, true);
     assert.strictEqual(c.app.chart, "oci://ghcr.io/vfarcic/dot-ai/charts/dot-ai");
@@ -358,6 +388,29 @@ describe("configuration", () => {
     assert.ok(c.mode === "reference");
     assert.strictEqual(c.sharedGateway.tls?.domain, "example.com");
     assert.strictEqual(c.sharedGateway.allowedRoutes, "All");
+    assert.strictEqual(c.sharedGateway.waitTimeoutSeconds, 600);
+  });
+
+  it("reads waitTimeout as a Gateway API duration, in whole seconds", () => {
+    for (const [value, seconds] of [
+      ["20s", 20],
+      ["1m30s", 90],
+      ["1h", 3600],
+      ["1500ms", 2],
+    ] as const) {
+      const result = parse(prodSpec({ waitTimeout: value }));
+      assert.ok(result.ok && result.config.mode === "reference");
+      assert.strictEqual(result.config.sharedGateway.waitTimeoutSeconds, seconds, value);
+    }
+  });
+
+  it("keeps older Gateway API bundles selectable, and warns about one newer than verified", () => {
+    assert.ok(parse(prodSpec({ gatewayApiVersion: "v1.2.1" })).ok);
+    assert.ok(parse(prodSpec({ gatewayApiVersion: "v1.0.0" })).ok);
+    const newer = parse(prodSpec({ gatewayApiVersion: "v1.7.0" }));
+    assert.ok(newer.ok);
+    assert.ok(newer.warnings.some((w) => /v1.7.0 is newer than the newest Gateway API verified .*\(v1.6.3\)/.test(w)));
+    assert.ok(!parse(prodSpec()).warnings.some((w) => /gatewayApiVersion/.test(w)));
   });
 
   it("takes a packaged chart's version from the Chart.yaml inside it", () => {

@@ -10,7 +10,10 @@ import { ClusterStorage, clusterStorage } from "../stacks/storage-check";
 
 export const PROJECT = "dot-ai-gateway";
 export const REPO_ROOT = path.resolve(__dirname, "..");
+/** A stand-in for the default bundle (v1.6.3): CRDs, the safe-upgrades policy and its binding. */
 export const FIXTURE_CRDS = path.join(__dirname, "fixtures", "gateway-api-crds.yaml");
+/** A stand-in for an older bundle (v1.2.1): CRDs only, ReferenceGrant v1beta1 only. */
+export const FIXTURE_CRDS_V1_2_1 = path.join(__dirname, "fixtures", "gateway-api-crds-v1.2.1.yaml");
 /** The real dot-ai chart packages, as `helm package` wrote them (see test/charts/README.md). */
 export const REAL_CHARTS = {
   "0.170.0": path.join(__dirname, "charts", "dot-ai-0.170.0.tgz"),
@@ -211,7 +214,10 @@ export const TYPES = {
   release: "kubernetes:helm.sh/v3:Release",
   crd: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
   gateway: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
-  referenceGrant: "kubernetes:gateway.networking.k8s.io/v1beta1:ReferenceGrant",
+  referenceGrant: "kubernetes:gateway.networking.k8s.io/v1:ReferenceGrant",
+  referenceGrantV1beta1: "kubernetes:gateway.networking.k8s.io/v1beta1:ReferenceGrant",
+  admissionPolicy: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+  admissionPolicyBinding: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
   certificate: "kubernetes:cert-manager.io/v1:Certificate",
   password: "random:index/randomPassword:RandomPassword",
   kubernetesProvider: "pulumi:providers:kubernetes",

@@ -4,18 +4,21 @@
  *
  * Those packages carry the Gateway API v1.0.0 and cert-manager v1.11 CRD schemas, the newest
  * that run on Node.js 20; for the fields emitted here (Gateway listeners, TLS, allowedRoutes,
- * ReferenceGrant v1beta1, Certificate) v1.0.0 and v1.2.x agree. The end-to-end tests apply the
- * same objects to a real API server holding the real v1.2.1 CRDs.
+ * ReferenceGrant, Certificate) v1.0.0 and the bundles up to v1.6.3 agree. ReferenceGrant v1
+ * (served from v1.5.0) has the v1beta1 schema, so v1beta1's checks both. The end-to-end tests
+ * apply the same objects to a real API server holding the real default bundle.
  */
 import * as assert from "assert";
 import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate";
 import { Gateway } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway";
 import { ReferenceGrant } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1beta1/ReferenceGrant";
+import { ValidatingAdmissionPolicy } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy";
+import { ValidatingAdmissionPolicyBinding } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding";
 import { CustomResourceDefinition } from "kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition";
 import { Namespace } from "kubernetes-models/v1/Namespace";
 import { Secret } from "kubernetes-models/v1/Secret";
 
-import { RecordedResource, TYPES, devSpec, prodSpec, runStack } from "./harness";
+import { FIXTURE_CRDS_V1_2_1, RecordedResource, TYPES, devSpec, prodSpec, runStack } from "./harness";
 
 type Validator = (obj: Record<string, unknown>) => void;
 const VALIDATORS: Record<string, Validator> = {
@@ -23,7 +26,11 @@ const VALIDATORS: Record<string, Validator> = {
   [TYPES.secret]: (o) => new Secret(o as never).validate(),
   [TYPES.crd]: (o) => new CustomResourceDefinition(o as never).validate(),
   [TYPES.gateway]: (o) => new Gateway(o as never).validate(),
-  [TYPES.referenceGrant]: (o) => new ReferenceGrant(o as never).validate(),
+  [TYPES.referenceGrant]: (o) =>
+    new ReferenceGrant({ ...o, apiVersion: ReferenceGrant.apiVersion } as never).validate(),
+  [TYPES.referenceGrantV1beta1]: (o) => new ReferenceGrant(o as never).validate(),
+  [TYPES.admissionPolicy]: (o) => new ValidatingAdmissionPolicy(o as never).validate(),
+  [TYPES.admissionPolicyBinding]: (o) => new ValidatingAdmissionPolicyBinding(o as never).validate(),
   [TYPES.certificate]: (o) => new Certificate(o as never).validate(),
 };
 
@@ -37,6 +44,7 @@ function manifest(resource: RecordedResource): Record<string, unknown> {
 describe("emitted Kubernetes objects validate against the upstream schemas", () => {
   for (const [label, spec] of [
     ["prod", prodSpec({ allowedRoutes: "Selector" })],
+    ["prod on Gateway API v1.2.1", prodSpec({ gatewayApiVersion: "v1.2.1", gatewayApiCrdsFile: FIXTURE_CRDS_V1_2_1 })],
     ["dev", devSpec()],
   ] as const) {
     it(`for the ${label} stack`, async () => {

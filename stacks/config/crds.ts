@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 
+import { GATEWAY_API_FLOOR, NEWEST_VERIFIED_GATEWAY_API, bundleAtLeast } from "../../components/gateway-api";
 import { ConfigReader, removeCommand, setCommand } from "./reader";
 import { CONFIG_NAMESPACE, CrdConfig, DEFAULT_GATEWAY_API_VERSION, gatewayApiCrdsUrl } from "./types";
 
@@ -12,6 +13,17 @@ export function readCrds(r: ConfigReader): CrdConfig {
       "gatewayApiVersion",
       `'${version}' is not a Gateway API release tag like ${DEFAULT_GATEWAY_API_VERSION}`,
       setCommand("gatewayApiVersion", DEFAULT_GATEWAY_API_VERSION),
+    );
+  } else if (!bundleAtLeast(version, GATEWAY_API_FLOOR)) {
+    // The same whether the program installs the bundle or the cluster ships it.
+    r.report(
+      "gatewayApiVersion",
+      `is ${version}, whose Gateway API does not serve gateway.networking.k8s.io/v1 Gateways and HTTPRoutes (served from ${GATEWAY_API_FLOOR} on), which this program and the chart create`,
+      `${setCommand("gatewayApiVersion", DEFAULT_GATEWAY_API_VERSION)}   # a cluster that ships its own CRDs needs them upgraded to ${GATEWAY_API_FLOOR} or later`,
+    );
+  } else if (bundleAtLeast(version, NEWEST_VERIFIED_GATEWAY_API) && version !== NEWEST_VERIFIED_GATEWAY_API) {
+    r.warn(
+      `${CONFIG_NAMESPACE}:gatewayApiVersion ${version} is newer than the newest Gateway API verified with this program (${NEWEST_VERIFIED_GATEWAY_API}).`,
     );
   }
   const install = r.bool("installCrds", true);

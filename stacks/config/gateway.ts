@@ -1,5 +1,5 @@
 import { chartFullname } from "../../components/chart-contract";
-import { checkDomain, checkHostname, isCoveredByWildcard, parentDomain } from "../validators";
+import { checkDomain, checkHostname, isCoveredByWildcard, parentDomain, parseGatewayDuration } from "../validators";
 import { ConfigReader, removeCommand, setCommand } from "./reader";
 import { ALLOWED_ROUTES, CONFIG_NAMESPACE, CreatedGatewayConfig, Mode, SharedGatewayConfig } from "./types";
 
@@ -50,6 +50,7 @@ export function readSharedGateway(r: ConfigReader, className: string, ctx: Gatew
     className,
     allowedRoutes,
     waitForProgrammed: r.bool("waitForGateway", true),
+    waitTimeoutSeconds: readWaitTimeout(r),
     tls: ctx.https
       ? {
           domain: readDomain(r, ctx.hostname),
@@ -59,6 +60,24 @@ export function readSharedGateway(r: ConfigReader, className: string, ctx: Gatew
         }
       : undefined,
   };
+}
+
+/** Shared by both waits; the provider's own default is 10 minutes too. */
+export const DEFAULT_WAIT_TIMEOUT = "10m";
+const DEFAULT_WAIT_TIMEOUT_SECONDS = 600;
+
+function readWaitTimeout(r: ConfigReader): number {
+  const value = r.str("waitTimeout", DEFAULT_WAIT_TIMEOUT);
+  const ms = parseGatewayDuration(value);
+  if (ms === undefined || ms < 1000) {
+    r.report(
+      "waitTimeout",
+      `'${value}' is not a Gateway API duration of at least 1s (1-4 parts of up to 5 digits with h, m, s or ms, e.g. 10m or 90s)`,
+      setCommand("waitTimeout", DEFAULT_WAIT_TIMEOUT),
+    );
+    return DEFAULT_WAIT_TIMEOUT_SECONDS;
+  }
+  return Math.ceil(ms / 1000);
 }
 
 /** The wildcard certificate's domain: given, or the hostname's parent; it must cover the hostname. */
@@ -94,6 +113,7 @@ const SHARED_GATEWAY_ONLY = [
   "domain",
   "waitForGateway",
   "waitForCertificate",
+  "waitTimeout",
 ];
 
 /** The creation pattern's chart-created Gateway. */

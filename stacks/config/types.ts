@@ -1,5 +1,6 @@
 /** The shape of a validated stack configuration, and the keys users type. */
 import { API_KEY_PROVIDERS, ApiKeyProvider, SECRET_ENTRIES } from "../../components/chart-contract";
+import { NEWEST_VERIFIED_GATEWAY_API } from "../../components/gateway-api";
 
 /** The config namespace: keys are set as `dot-ai-gateway:<key>`. */
 export const CONFIG_NAMESPACE = "dot-ai-gateway";
@@ -12,7 +13,7 @@ export const ALLOWED_ROUTES: readonly AllowedRoutesFrom[] = ["All", "Same", "Sel
 /** Which pattern each well-known stack uses when its config does not say. */
 export const DEFAULT_MODE_BY_STACK: Readonly<Record<string, Mode>> = { prod: "reference", dev: "creation" };
 
-export const DEFAULT_GATEWAY_API_VERSION = "v1.2.1";
+export const DEFAULT_GATEWAY_API_VERSION = NEWEST_VERIFIED_GATEWAY_API;
 export function gatewayApiCrdsUrl(version: string): string {
   return `https://github.com/kubernetes-sigs/gateway-api/releases/download/${version}/standard-install.yaml`;
 }
@@ -33,6 +34,8 @@ export interface SharedGatewayConfig {
   className: string;
   allowedRoutes: AllowedRoutesFrom;
   waitForProgrammed: boolean;
+  /** How long each wait (Gateway Programmed, Certificate Ready) may take before `pulumi up` fails. */
+  waitTimeoutSeconds: number;
   /** Present when HTTPS is enabled: the wildcard certificate behind the 443 listener. */
   tls?: { domain: string; clusterIssuer: string; secretName: string; waitForReady: boolean };
 }
@@ -111,9 +114,10 @@ export const CONFIG_KEYS: Readonly<Record<string, string>> = {
   tlsSecretName: "Secret holding the TLS certificate",
   waitForCertificate: "wait for the Certificate to be Ready",
   waitForGateway: "wait for the shared Gateway to be Programmed",
+  waitTimeout: "how long each of those waits may take (Gateway API duration)",
   gatewayAnnotations: "extra annotations on the chart-created Gateway (JSON object)",
   installCrds: "install the Gateway API CRDs",
-  gatewayApiVersion: "Gateway API release of the CRDs",
+  gatewayApiVersion: "Gateway API release of the CRDs (with installCrds false: the cluster's)",
   gatewayApiCrdsFile: "local CRD manifest instead of the release URL",
   retainCrds: "keep the CRDs when the stack is destroyed",
   namespace: "namespace of dot-ai",
