@@ -4,13 +4,22 @@
 # toolchain/cluster/<name>/:
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl (one `go build`),
 #   etcd, kwok (fake kubelets), helm v3,
-# and the CRD manifests the project's tests apply:
-#   Gateway API standard channel CRDs (one multi-document file),
-#   cert-manager CRDs (Certificate, Issuer, ... rendered from cert-manager's Helm chart).
+# the controllers cluster.sh runs on it (toolchain/controllers/<name>/):
+#   envoy-gateway (Envoy Gateway's control plane, the Gateway API implementation),
+#   cert-manager-controller (our main over cert-manager's controller library: Certificates, CA and
+#   SelfSigned issuers),
+# and the CRD manifests:
+#   Gateway API standard channel bundle (its CRDs plus, from v1.5.0, the safe-upgrades
+#   ValidatingAdmissionPolicy and binding; one multi-document file), for GATEWAY_API_VERSION and
+#   the older GATEWAY_API_LEGACY_VERSION,
+#   cert-manager CRDs (Certificate, Issuer, ... rendered from cert-manager's Helm chart),
+#   Envoy Gateway's own CRDs (EnvoyProxy, its policies; not the Gateway API ones).
 # Everything lands in $DOT_AI_GATEWAY_CACHE/toolchain/<component>-<version>/ and is reused on the
 # next run (seconds). At the end it writes $DOT_AI_GATEWAY_CACHE/toolchain/cluster.env:
 #   export PATH=<the bin directories>:$PATH
-#   export GATEWAY_API_CRDS_FILE=... CERT_MANAGER_CRDS_FILE=...
+#   export GATEWAY_API_CRDS_FILE=... GATEWAY_API_VERSION=... GATEWAY_API_LEGACY_CRDS_FILE=...
+#   export GATEWAY_API_LEGACY_VERSION=... CERT_MANAGER_CRDS_FILE=... ENVOY_GATEWAY_CRDS_FILE=...
+#   export ENVOY_GATEWAY_BIN=... CERT_MANAGER_CONTROLLER_BIN=...
 # and prints the bin directories on stdout, one per line (logs go to stderr).
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -109,35 +118,46 @@ else
 fi
 HELM_BIN="$(tc_prefix helm "$HELM_VERSION")/bin/helm"
 
-# --- Gateway API standard channel CRDs --------------------------------------------------------
-gateway_prefix=$(tc_prefix gateway-api-crds "$GATEWAY_API_VERSION")
-GATEWAY_API_CRDS_FILE="$gateway_prefix/standard-crds.yaml"
-if ! tc_is_built gateway-api-crds "$GATEWAY_API_VERSION"; then
-  src=$(module_download sigs.k8s.io/gateway-api "$GATEWAY_API_VERSION" "$GATEWAY_API_MODULE_SUM")
-  mkdir -p "$gateway_prefix"
+# --- Gateway API standard channel bundles ---------------------------------------------------
+# gateway_api_bundle VERSION SUM -> prints the bundle file: every config/crd/standard/*.yaml of the
+# module, which from v1.5.0 includes the safe-upgrades ValidatingAdmissionPolicy and its binding
+# (they make the API server refuse Gateway API CRDs of an older bundle-version), concatenated.
+gateway_api_bundle() {
+  local version=$1 sum=$2 prefix file src f n kinds
+  prefix=$(tc_prefix gateway-api-crds "$version")
+  file="$prefix/standard-crds.yaml"
+  if tc_is_built gateway-api-crds "$version"; then
+    tc_log "gateway-api-crds $version: cached in $prefix"
+    printf '%s\n' "$file"
+    return 0
+  fi
+  src=$(module_download sigs.k8s.io/gateway-api "$version" "$sum")
+  mkdir -p "$prefix"
   {
-    printf '# Gateway API %s standard channel CRDs: config/crd/standard/*.yaml of the Go module\n' "$GATEWAY_API_VERSION"
-    printf '# sigs.k8s.io/gateway-api@%s (%s), concatenated by toolchain/build-cluster.sh.\n' "$GATEWAY_API_VERSION" "$GATEWAY_API_MODULE_SUM"
+    printf '# Gateway API %s standard channel: config/crd/standard/*.yaml of the Go module\n' "$version"
+    printf '# sigs.k8s.io/gateway-api@%s (%s), concatenated by toolchain/build-cluster.sh.\n' "$version" "$sum"
     for f in "$src"/config/crd/standard/*.yaml; do
       printf -- '---\n'
       # The files start with "---" or not; drop a leading one so the documents stay single.
       sed -e '1{/^---[[:space:]]*$/d}' "$f"
     done
-  } >"$GATEWAY_API_CRDS_FILE.tmp"
-  n=$(grep -c '^kind: CustomResourceDefinition' "$GATEWAY_API_CRDS_FILE.tmp")
-  ((n >= 5)) || tc_die "Gateway API CRDs: expected at least 5 CRDs in $src/config/crd/standard, found $n"
-  mv "$GATEWAY_API_CRDS_FILE.tmp" "$GATEWAY_API_CRDS_FILE"
-  tc_mark_built gateway-api-crds "$GATEWAY_API_VERSION"
-  tc_log "gateway-api-crds $GATEWAY_API_VERSION: $n CRDs in $GATEWAY_API_CRDS_FILE"
-else
-  tc_log "gateway-api-crds $GATEWAY_API_VERSION: cached in $gateway_prefix"
-fi
+  } >"$file.tmp"
+  n=$(grep -c '^kind: CustomResourceDefinition' "$file.tmp")
+  ((n >= 5)) || tc_die "Gateway API $version: expected at least 5 CRDs in $src/config/crd/standard, found $n"
+  kinds=$(grep '^kind: ' "$file.tmp" | sort | uniq -c | awk '{ printf "%s%s %s", sep, $1, $3; sep = ", " }')
+  mv "$file.tmp" "$file"
+  tc_mark_built gateway-api-crds "$version"
+  tc_log "gateway-api-crds $version: $kinds in $file"
+  printf '%s\n' "$file"
+}
+GATEWAY_API_CRDS_FILE=$(gateway_api_bundle "$GATEWAY_API_VERSION" "$GATEWAY_API_MODULE_SUM")
+GATEWAY_API_LEGACY_CRDS_FILE=$(gateway_api_bundle "$GATEWAY_API_LEGACY_VERSION" "$GATEWAY_API_LEGACY_MODULE_SUM")
 
 # --- cert-manager CRDs ------------------------------------------------------------------------
 # The module's deploy/crds/*.yaml are plain controller-gen output, marked "reference only, might be
 # incomplete"; what cert-manager releases (cert-manager.crds.yaml) is its Helm chart's CRD
-# templates rendered with crds.enabled=true. The chart ships Chart.template.yaml, whose version
-# fields the release tool fills in, so: copy the chart, fill those in, render with the helm above.
+# templates rendered with crds.enabled=true. The chart's version fields are left for the release
+# tool to fill in, so: copy the chart, fill those in, render with the helm above.
 cert_prefix=$(tc_prefix cert-manager-crds "$CERT_MANAGER_VERSION")
 CERT_MANAGER_CRDS_FILE="$cert_prefix/cert-manager.crds.yaml"
 if ! tc_is_built cert-manager-crds "$CERT_MANAGER_VERSION"; then
@@ -147,8 +167,12 @@ if ! tc_is_built cert-manager-crds "$CERT_MANAGER_VERSION"; then
   trap 'rm -rf "$work"' EXIT
   cp -r "$src/deploy/charts/cert-manager" "$work/cert-manager"
   chmod -R u+w "$work/cert-manager"
+  # Chart.template.yaml up to v1.19; from v1.20 a Chart.yaml with version v0.0.0 for the tool to set.
+  chart_meta="$work/cert-manager/Chart.template.yaml"
+  [[ -f "$chart_meta" ]] || chart_meta="$work/cert-manager/Chart.yaml"
   sed -e "s/^version: .*/version: $CERT_MANAGER_VERSION/" -e "s/^appVersion: .*/appVersion: $CERT_MANAGER_VERSION/" \
-    -e 's/{{IS_PRERELEASE}}/false/' "$work/cert-manager/Chart.template.yaml" >"$work/cert-manager/Chart.yaml"
+    -e 's/{{IS_PRERELEASE}}/false/' "$chart_meta" >"$work/Chart.yaml"
+  mv "$work/Chart.yaml" "$work/cert-manager/Chart.yaml"
   show_only=()
   for t in "$work"/cert-manager/templates/crd-*.yaml; do show_only+=(--show-only "templates/${t##*/}"); done
   ((${#show_only[@]} > 0)) || tc_die "cert-manager $CERT_MANAGER_VERSION: no templates/crd-*.yaml in its chart"
@@ -173,6 +197,52 @@ else
   tc_log "cert-manager-crds $CERT_MANAGER_VERSION: cached in $cert_prefix"
 fi
 
+# --- Envoy Gateway: its control plane and its own CRDs --------------------------------------
+check_pin controllers/envoy-gateway github.com/envoyproxy/gateway "$ENVOY_GATEWAY_VERSION"
+# The version its `version` command and the objects it creates report (upstream's Makefile sets it).
+tc_go_build envoy-gateway "$ENVOY_GATEWAY_VERSION" controllers/envoy-gateway -ldflags \
+  "-s -w -X github.com/envoyproxy/gateway/internal/cmd/version.envoyGatewayVersion=$ENVOY_GATEWAY_VERSION" \
+  github.com/envoyproxy/gateway/cmd/envoy-gateway
+ENVOY_GATEWAY_BIN="$(tc_prefix envoy-gateway "$ENVOY_GATEWAY_VERSION")/bin/envoy-gateway"
+eg_crds_prefix=$(tc_prefix envoy-gateway-crds "$ENVOY_GATEWAY_VERSION")
+ENVOY_GATEWAY_CRDS_FILE="$eg_crds_prefix/envoy-gateway-crds.yaml"
+if ! tc_is_built envoy-gateway-crds "$ENVOY_GATEWAY_VERSION"; then
+  # The module as the go.sum of toolchain/controllers/envoy-gateway pins it; its Helm chart's
+  # generated CRDs (the Gateway API ones next to them are not used: cluster.sh installs none).
+  json=$(cd "$TOOLCHAIN_DIR/controllers/envoy-gateway" && go mod download -json github.com/envoyproxy/gateway) ||
+    tc_die "go mod download github.com/envoyproxy/gateway failed: $json"
+  src=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$json")
+  [[ -d "$src/charts/gateway-helm/charts/crds/crds/generated" ]] ||
+    tc_die "envoy-gateway $ENVOY_GATEWAY_VERSION: no charts/gateway-helm/charts/crds/crds/generated in $src"
+  mkdir -p "$eg_crds_prefix"
+  {
+    printf '# Envoy Gateway %s CRDs: charts/gateway-helm/charts/crds/crds/generated/*.yaml of the Go\n' "$ENVOY_GATEWAY_VERSION"
+    printf '# module github.com/envoyproxy/gateway@%s, concatenated by toolchain/build-cluster.sh.\n' "$ENVOY_GATEWAY_VERSION"
+    for f in "$src"/charts/gateway-helm/charts/crds/crds/generated/*.yaml; do
+      printf -- '---\n'
+      sed -e '1{/^---[[:space:]]*$/d}' "$f"
+    done
+  } >"$ENVOY_GATEWAY_CRDS_FILE.tmp"
+  grep -q '^  name: envoyproxies.gateway.envoyproxy.io' "$ENVOY_GATEWAY_CRDS_FILE.tmp" ||
+    tc_die "envoy-gateway $ENVOY_GATEWAY_VERSION: no envoyproxies.gateway.envoyproxy.io CRD in $src"
+  n=$(grep -c '^kind: CustomResourceDefinition' "$ENVOY_GATEWAY_CRDS_FILE.tmp")
+  mv "$ENVOY_GATEWAY_CRDS_FILE.tmp" "$ENVOY_GATEWAY_CRDS_FILE"
+  tc_mark_built envoy-gateway-crds "$ENVOY_GATEWAY_VERSION"
+  tc_log "envoy-gateway-crds $ENVOY_GATEWAY_VERSION: $n CRDs in $ENVOY_GATEWAY_CRDS_FILE"
+else
+  tc_log "envoy-gateway-crds $ENVOY_GATEWAY_VERSION: cached in $eg_crds_prefix"
+fi
+
+# --- cert-manager controller: our main over the release's library -------------------------------
+check_pin controllers/cert-manager github.com/cert-manager/cert-manager "$CERT_MANAGER_VERSION"
+# Our own source is part of what is built, so its hash is part of the cache key: an edit to
+# main.go builds anew, while the upstream part comes from Go's build cache.
+cm_src_hash=$(cd "$TOOLCHAIN_DIR/controllers/cert-manager" && cat go.mod go.sum ./*.go | sha256sum | cut -c1-12)
+cm_version="$CERT_MANAGER_VERSION-$cm_src_hash"
+tc_go_build cert-manager-controller "$cm_version" controllers/cert-manager -ldflags "-s -w" \
+  -o "$(tc_prefix cert-manager-controller "$cm_version")/bin/cert-manager-controller" .
+CERT_MANAGER_CONTROLLER_BIN="$(tc_prefix cert-manager-controller "$cm_version")/bin/cert-manager-controller"
+
 # --- the result -------------------------------------------------------------------------------
 bin_dirs=(
   "$(tc_prefix kubernetes "$KUBERNETES_VERSION")/bin"
@@ -186,6 +256,9 @@ for b in kubernetes/kube-apiserver kubernetes/kube-controller-manager kubernetes
   case $b in etcd/*) dir=${bin_dirs[1]} ;; kwok/*) dir=${bin_dirs[2]} ;; helm/*) dir=${bin_dirs[3]} ;; esac
   [[ -x "$dir/${b#*/}" ]] || tc_die "missing $dir/${b#*/} (remove $(dirname "$dir") and rerun)"
 done
+for b in "$ENVOY_GATEWAY_BIN" "$CERT_MANAGER_CONTROLLER_BIN"; do
+  [[ -x "$b" ]] || tc_die "missing $b (remove $(dirname "$(dirname "$b")") and rerun)"
+done
 path_value=$(IFS=:; printf '%s' "${bin_dirs[*]}")
 {
   printf '# Written by toolchain/build-cluster.sh: the local control plane toolchain. Source it.\n'
@@ -196,7 +269,13 @@ path_value=$(IFS=:; printf '%s' "${bin_dirs[*]}")
   printf 'export KWOK_BIN_DIR="%s"\n' "${bin_dirs[2]}"
   printf 'export HELM_BIN_DIR="%s"\n' "${bin_dirs[3]}"
   printf 'export GATEWAY_API_CRDS_FILE="%s"\n' "$GATEWAY_API_CRDS_FILE"
+  printf 'export GATEWAY_API_VERSION="%s"\n' "$GATEWAY_API_VERSION"
+  printf 'export GATEWAY_API_LEGACY_CRDS_FILE="%s"\n' "$GATEWAY_API_LEGACY_CRDS_FILE"
+  printf 'export GATEWAY_API_LEGACY_VERSION="%s"\n' "$GATEWAY_API_LEGACY_VERSION"
   printf 'export CERT_MANAGER_CRDS_FILE="%s"\n' "$CERT_MANAGER_CRDS_FILE"
+  printf 'export ENVOY_GATEWAY_CRDS_FILE="%s"\n' "$ENVOY_GATEWAY_CRDS_FILE"
+  printf 'export ENVOY_GATEWAY_BIN="%s"\n' "$ENVOY_GATEWAY_BIN"
+  printf 'export CERT_MANAGER_CONTROLLER_BIN="%s"\n' "$CERT_MANAGER_CONTROLLER_BIN"
 } >"$CLUSTER_ENV_FILE.tmp"
 mv "$CLUSTER_ENV_FILE.tmp" "$CLUSTER_ENV_FILE"
 tc_log "control plane toolchain ready; environment in $CLUSTER_ENV_FILE"

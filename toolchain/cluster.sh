@@ -2,23 +2,61 @@
 # A throwaway local Kubernetes control plane for the project's tests and sandbox:
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok (fake kubelets for one or
 # more fake Nodes, so scheduled pods become Running and Ready), all built from Go modules by
-# toolchain/build-cluster.sh, all listening on 127.0.0.1 only, on free ports picked at start.
+# toolchain/build-cluster.sh, all listening on 127.0.0.1 only, on free ports picked at start;
+# and on it the real controllers that judge the project's objects, as local processes talking to
+# the API server on 127.0.0.1 with the cluster's kubeconfig:
+#   cert-manager   our build of cert-manager's controller (Certificates; CA and SelfSigned issuers),
+#                  after its CRDs; `issuer NAME` makes a CA ClusterIssuer for it.
+#   envoy-gateway  Envoy Gateway's control plane (the Gateway API implementation), with the
+#                  GatewayClass `eg`. The cluster does NOT install the Gateway API CRDs (the
+#                  program does): a supervisor loop waits for them, applies the GatewayClass, runs
+#                  the controller and restarts it when it exits or the CRDs are recreated, as a
+#                  kubelet would restart its pod. Its Envoy proxies are pods on the fake nodes.
+# and a default StorageClass `local` with pre-created hostPath PersistentVolumes (nothing writes
+# to them: no container runs), which kube-controller-manager's PV controller binds; a small loop
+# makes a Released one Available again.
 #
 #   toolchain/cluster.sh up       start it (builds the toolchain first if needed); prints the env.
-#                                 When it is already up and healthy, only prints the env.
+#                                 When it is already up and healthy with the same controllers and
+#                                 storage, only prints the env (otherwise it starts anew).
 #   toolchain/cluster.sh down [--keep]
-#                                 stop exactly the processes `up` started; remove the state
-#                                 directory unless --keep (or DOT_AI_GATEWAY_CLUSTER_KEEP=1).
-#   toolchain/cluster.sh status   each component, its pid and port, /readyz and the nodes;
-#                                 exit 0 when up and healthy, 1 otherwise.
-#   toolchain/cluster.sh env      prints `export KUBECONFIG=...` (exit 1 when there is no cluster).
+#                                 stop exactly the processes `up` started (controllers and loops
+#                                 included); remove the state directory unless --keep (or
+#                                 DOT_AI_GATEWAY_CLUSTER_KEEP=1).
+#   toolchain/cluster.sh status   each component, its pid and port, /readyz, the nodes, the
+#                                 GatewayClass and volumes; exit 0 when up and healthy, 1 otherwise.
+#   toolchain/cluster.sh env      prints the env lines (exit 1 when there is no cluster).
+#   toolchain/cluster.sh issuer NAME...
+#                                 idempotently creates, for cert-manager, a SelfSigned ClusterIssuer
+#                                 `dot-ai-gateway-local-selfsigned`, a CA Certificate (Secret
+#                                 `dot-ai-gateway-local-ca` in namespace cert-manager) and a CA
+#                                 ClusterIssuer NAME over it (e.g. letsencrypt-prod), and waits
+#                                 until each NAME is Ready. Prints nothing on stdout.
 #
 # Environment:
 #   DOT_AI_GATEWAY_CLUSTER_DIR      state directory (default $DOT_AI_GATEWAY_CACHE/cluster): pki/,
 #                                   kubeconfig, logs/<component>.log, pids, ports.env, etcd data.
 #   DOT_AI_GATEWAY_CLUSTER_TIMEOUT  seconds each startup wait may take (default 90).
 #   DOT_AI_GATEWAY_CLUSTER_NODES    number of fake Nodes (default 1).
-# stdout carries only the env lines (`eval "$(toolchain/cluster.sh up)"` works); logs go to stderr.
+#   DOT_AI_GATEWAY_CONTROLLERS      comma list of cert-manager, envoy-gateway (default both), or
+#                                   `none` for a bare control plane.
+#   DOT_AI_GATEWAY_CLUSTER_STORAGE  `local` (default: the StorageClass and volumes above) or `none`
+#                                   (no StorageClass, no PersistentVolume).
+#   DOT_AI_GATEWAY_CLUSTER_PVS      how many PersistentVolumes of 10Gi (default 8; the Qdrant of the
+#                                   dot-ai charts claims one of 10Gi, ReadWriteOnce).
+#   DOT_AI_GATEWAY_CLUSTER_ISSUERS  comma list of names `up` passes to `issuer` (default none).
+# stdout carries only the env lines (`eval "$(toolchain/cluster.sh up)"` works); logs go to stderr:
+#   export KUBECONFIG=<state dir>/kubeconfig
+#   export GATEWAY_CLASS_NAME=eg          (with envoy-gateway)
+#   export STORAGE_CLASS_NAME=local       (with storage)
+#
+# envoy-gateway reads its xDS server certificate from the fixed paths /certs/{tls.crt,tls.key,ca.crt}
+# (no flag or setting changes them out of tests). So that nothing is written to / of the machine, it
+# runs in a private mount namespace (`unshare --mount`) chrooted into a tmpfs root that binds every
+# entry of the real / and adds certs/ filled from the Secret `envoy-gateway certgen` made; the
+# tmpfs disappears with the process. That needs root: without root, envoy-gateway is refused
+# (DOT_AI_GATEWAY_CONTROLLERS=cert-manager works without). Its listeners (xDS :18000, admin
+# :19000, metrics :19001, ...) are fixed ports, so one such cluster runs on a machine at a time.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -34,8 +72,22 @@ LOG_DIR="$CLUSTER_DIR/logs"
 PKI="$CLUSTER_DIR/pki"
 SERVICE_CIDR=10.96.0.0/16
 SERVICE_API_IP=10.96.0.1
-# Start order; `down` stops in the reverse order.
+# Start order of the control plane; `down` stops what was recorded in the reverse order, the
+# supervisor loops first.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+OPTIONS_FILE="$CLUSTER_DIR/options"
+FIELD_MANAGER=dot-ai-gateway-cluster
+CERT_MANAGER_NAMESPACE=cert-manager
+EG_NAMESPACE=envoy-gateway-system
+EG_CONTROLLER_NAME=gateway.envoyproxy.io/gatewayclass-controller
+GATEWAY_CLASS_NAME=eg
+GATEWAY_CLASSES_CRD=gatewayclasses.gateway.networking.k8s.io
+REFERENCE_GRANTS_CRD=referencegrants.gateway.networking.k8s.io
+STORAGE_CLASS_NAME=local
+PV_SIZE=10Gi
+PV_POOL_LABEL=dot-ai-gateway.local/volume-pool
+CA_SECRET=dot-ai-gateway-local-ca
+SELFSIGNED_ISSUER=dot-ai-gateway-local-selfsigned
 
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() {
@@ -45,20 +97,36 @@ die() {
 
 # --- processes --------------------------------------------------------------------------------
 
-# pid_of NAME -> the recorded pid of a component (empty if none).
+# The pids file has one line per started process: NAME PID BINARY STARTTIME (STARTTIME: field 22
+# of /proc/PID/stat, so that a reused pid is never taken for ours). A name may have several lines
+# (the supervisor records each run of envoy-gateway); the last one counts.
 pid_of() { [[ -f "$PIDS_FILE" ]] && awk -v n="$1" '$1 == n { print $2 }' "$PIDS_FILE" | tail -n 1; }
-# exe_of NAME -> the recorded binary of a component.
 exe_of() { [[ -f "$PIDS_FILE" ]] && awk -v n="$1" '$1 == n { print $3 }' "$PIDS_FILE" | tail -n 1; }
+start_of() { [[ -f "$PIDS_FILE" ]] && awk -v n="$1" '$1 == n { print $4 }' "$PIDS_FILE" | tail -n 1; }
+# recorded_names: every recorded name once, in the order first recorded.
+recorded_names() { [[ -f "$PIDS_FILE" ]] && awk '!seen[$1]++ { print $1 }' "$PIDS_FILE"; }
 
-# is_ours PID EXE: the process is alive and still runs EXE (so a reused pid is never touched).
-is_ours() {
-  local pid=$1 exe=$2 actual
-  [[ -n "$pid" && -n "$exe" ]] || return 1
-  actual=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-  [[ "$actual" == "$exe" || "$actual" == "$exe (deleted)" ]]
+# proc_start PID -> its start time in clock ticks since boot (empty when it is gone).
+proc_start() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  stat=${stat##*) }
+  awk '{ print $20 }' <<<"$stat"
 }
 
-component_alive() { is_ours "$(pid_of "$1")" "$(exe_of "$1")"; }
+# is_ours PID EXE [STARTTIME]: the process is alive, still runs EXE and started when recorded.
+is_ours() {
+  local pid=$1 exe=$2 start=${3:-} actual
+  [[ -n "$pid" && -n "$exe" ]] || return 1
+  actual=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+  [[ "$actual" == "$exe" || "$actual" == "$exe (deleted)" ]] || return 1
+  [[ -z "$start" || "$(proc_start "$pid")" == "$start" ]]
+}
+
+component_alive() { is_ours "$(pid_of "$1")" "$(exe_of "$1")" "$(start_of "$1")"; }
+
+# record NAME PID EXE: appends to the pids file (short appends do not interleave).
+record() { printf '%s %s %s %s\n' "$1" "$2" "$3" "$(proc_start "$2")" >>"$PIDS_FILE"; }
 
 # start NAME BINARY ARGS...: runs the binary in its own session (immune to the caller's terminal
 # signals), stdin closed, output in logs/NAME.log, and records "NAME PID BINARY" in the pids file.
@@ -70,12 +138,12 @@ start() {
   # 9>&-: the children must not inherit the lock of this script.
   setsid "$bin" "$@" </dev/null >"$LOG_DIR/$name.log" 2>&1 9>&- &
   local pid=$!
-  printf '%s %s %s\n' "$name" "$pid" "$bin" >>"$PIDS_FILE"
+  record "$name" "$pid" "$bin"
   # Not a job of this shell any more: no "Killed" notices when `fail` stops it.
   disown "$pid"
   # Until setsid has exec'd the binary, the pid runs bash or setsid; later checks rely on it.
   local deadline=$((SECONDS + 10))
-  until is_ours "$pid" "$bin"; do
+  until is_ours "$pid" "$bin" "$(start_of "$name")"; do
     [[ -e "/proc/$pid" ]] || fail "$name" "exited at once"
     ((SECONDS < deadline)) || fail "$name" "pid $pid never ran $bin"
     sleep 0.05
@@ -99,27 +167,39 @@ fail() {
   exit 1
 }
 
-# stop_all: stops every recorded component that is still ours, in the reverse start order (the
-# apiserver before etcd, so its graceful shutdown finds etcd), each with SIGTERM and, when it is
-# still there after 15 s, SIGKILL.
+# stop_one NAME [group]: SIGTERM (to its whole process group with `group`: a supervisor loop and
+# what it runs, in their own session) and, when it is still there after 15 s, SIGKILL.
+stop_one() {
+  local name=$1 target pid exe start deadline
+  pid=$(pid_of "$name")
+  exe=$(exe_of "$name")
+  start=$(start_of "$name")
+  is_ours "$pid" "$exe" "$start" || return 0
+  target=$pid
+  # A supervisor was started by setsid: its pid is its process group's id.
+  [[ "${2:-}" == group ]] && target="-$pid"
+  kill -TERM -- "$target" 2>/dev/null || true
+  deadline=$((SECONDS + 15))
+  while is_ours "$pid" "$exe" "$start" && ((SECONDS < deadline)); do sleep 0.1; done
+  if is_ours "$pid" "$exe" "$start"; then
+    log "$name (pid $pid) did not stop within 15 s of SIGTERM; SIGKILL"
+    kill -KILL -- "$target" 2>/dev/null || true
+    deadline=$((SECONDS + 5))
+    while is_ours "$pid" "$exe" "$start" && ((SECONDS < deadline)); do sleep 0.1; done
+  fi
+}
+
+# stop_all: stops every recorded component that is still ours: first the supervisor loops (so
+# nothing restarts what is stopped next), then the rest in the reverse start order (the apiserver
+# before etcd, so its graceful shutdown finds etcd).
 stop_all() {
   [[ -f "$PIDS_FILE" ]] || return 0
-  local i name pid exe deadline
-  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
-    name=${COMPONENTS[i]}
-    pid=$(pid_of "$name")
-    exe=$(exe_of "$name")
-    is_ours "$pid" "$exe" || continue
-    kill -TERM "$pid" 2>/dev/null || true
-    deadline=$((SECONDS + 15))
-    while is_ours "$pid" "$exe" && ((SECONDS < deadline)); do sleep 0.1; done
-    if is_ours "$pid" "$exe"; then
-      log "$name (pid $pid) did not stop within 15 s of SIGTERM; SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      deadline=$((SECONDS + 5))
-      while is_ours "$pid" "$exe" && ((SECONDS < deadline)); do sleep 0.1; done
-    fi
+  local names=() name i
+  mapfile -t names < <(recorded_names)
+  for name in "${names[@]}"; do
+    [[ "$name" == *-supervisor || "$name" == pv-recycler ]] && stop_one "$name" group
   done
+  for ((i = ${#names[@]} - 1; i >= 0; i--)); do stop_one "${names[i]}"; done
 }
 
 # remove_state: deletes the state directory, but only one that looks like ours.
@@ -177,11 +257,16 @@ k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" --cache-dir "$CLUSTER_DIR/.kube
 
 apiserver_ready() { [[ "$(k get --raw /readyz 2>/dev/null)" == ok ]]; }
 
-# healthy: every component runs and the apiserver is ready.
+# healthy: every long-running component recorded runs and the apiserver is ready (envoy-gateway
+# itself comes and goes with the Gateway API CRDs; its supervisor must run).
 healthy() {
   [[ -f "$PIDS_FILE" && -f "$KUBECONFIG_FILE" ]] || return 1
   local name
   for name in "${COMPONENTS[@]}"; do component_alive "$name" || return 1; done
+  while read -r name; do
+    [[ "$name" == envoy-gateway ]] && continue
+    component_alive "$name" || return 1
+  done < <(recorded_names)
   apiserver_ready
 }
 
@@ -198,6 +283,41 @@ load_toolchain() {
   KUBECTL="$KUBERNETES_BIN_DIR/kubectl"
   [[ -x "$KUBECTL" ]] || die "no $KUBECTL: run toolchain/build-cluster.sh"
 }
+
+# want_options: the controllers and storage asked for, checked and normalised, in WANT_CONTROLLERS
+# (e.g. "cert-manager,envoy-gateway" or "none") and WANT_STORAGE.
+want_options() {
+  local spec=${DOT_AI_GATEWAY_CONTROLLERS:-cert-manager,envoy-gateway} c cm=0 eg=0
+  local list
+  IFS=', ' read -r -a list <<<"$spec"
+  for c in "${list[@]}"; do
+    case $c in
+      cert-manager) cm=1 ;;
+      envoy-gateway) eg=1 ;;
+      none | "") ;;
+      *) die "DOT_AI_GATEWAY_CONTROLLERS: unknown controller '$c' (cert-manager, envoy-gateway or none)" ;;
+    esac
+  done
+  WANT_CONTROLLERS=""
+  ((cm)) && WANT_CONTROLLERS+=",cert-manager"
+  ((eg)) && WANT_CONTROLLERS+=",envoy-gateway"
+  WANT_CONTROLLERS=${WANT_CONTROLLERS#,}
+  : "${WANT_CONTROLLERS:=none}"
+  WANT_STORAGE=${DOT_AI_GATEWAY_CLUSTER_STORAGE:-local}
+  [[ "$WANT_STORAGE" == local || "$WANT_STORAGE" == none ]] ||
+    die "DOT_AI_GATEWAY_CLUSTER_STORAGE: '$WANT_STORAGE' is neither local nor none"
+  PV_COUNT=${DOT_AI_GATEWAY_CLUSTER_PVS:-8}
+  [[ "$PV_COUNT" =~ ^[0-9]+$ ]] || die "DOT_AI_GATEWAY_CLUSTER_PVS: '$PV_COUNT' is not a number"
+}
+
+# options_text: what the options file records, one word a line (compared on the next `up`).
+options_text() {
+  local c
+  IFS=, read -r -a c <<<"$WANT_CONTROLLERS"
+  printf '%s\n' "${c[@]}" "storage=$WANT_STORAGE" "pvs=$PV_COUNT"
+}
+# has_option WORD: the running cluster was started with WORD (envoy-gateway, storage=local, ...).
+has_option() { [[ -f "$OPTIONS_FILE" ]] && grep -qxF -- "$1" "$OPTIONS_FILE"; }
 
 OPENSSL_CNF='
 [req]
@@ -315,7 +435,366 @@ EOF
   done
 }
 
-print_env() { printf 'export KUBECONFIG=%q\n' "$KUBECONFIG_FILE"; }
+print_env() {
+  printf 'export KUBECONFIG=%q\n' "$KUBECONFIG_FILE"
+  if has_option envoy-gateway; then printf 'export GATEWAY_CLASS_NAME=%s\n' "$GATEWAY_CLASS_NAME"; fi
+  if has_option storage=local; then printf 'export STORAGE_CLASS_NAME=%s\n' "$STORAGE_CLASS_NAME"; fi
+  return 0
+}
+
+# --- storage -----------------------------------------------------------------------------------
+
+# k_apply: server-side apply of the manifest on stdin, with this script's field manager.
+k_apply() { k apply --server-side --force-conflicts --field-manager "$FIELD_MANAGER" -f - >/dev/null; }
+
+storage_manifests() {
+  cat <<EOF2
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: $STORAGE_CLASS_NAME
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: kubernetes.io/no-provisioner
+reclaimPolicy: Retain
+volumeBindingMode: Immediate
+EOF2
+  local i
+  for ((i = 0; i < PV_COUNT; i++)); do
+    cat <<EOF2
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: local-pv-$i
+  labels:
+    $PV_POOL_LABEL: "$STORAGE_CLASS_NAME"
+spec:
+  storageClassName: $STORAGE_CLASS_NAME
+  capacity:
+    storage: $PV_SIZE
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  hostPath:
+    path: $CLUSTER_DIR/volumes/local-pv-$i
+    type: DirectoryOrCreate
+EOF2
+  done
+}
+
+# setup_storage: the default StorageClass and the PersistentVolumes (empty directories in the state
+# directory: no container runs on the fake nodes, so nothing ever writes to them), and the loop
+# that makes a Released one reusable.
+setup_storage() {
+  local i out
+  for ((i = 0; i < PV_COUNT; i++)); do mkdir -p "$CLUSTER_DIR/volumes/local-pv-$i"; done
+  out=$(storage_manifests | k_apply 2>&1) || fail kube-apiserver "creating the StorageClass and volumes failed: $out"
+  export DOT_AI_GATEWAY_CLUSTER_DIR="$CLUSTER_DIR"
+  start pv-recycler "$(command -v bash)" "$TOOLCHAIN_DIR/cluster.sh" __pv-recycler
+}
+
+# pv_recycler (the `pv-recycler` process): with the Retain policy a volume whose claim is deleted
+# (a destroyed stack) stays Released and is never bound again; there is no provisioner or recycler
+# pod here to do better (a Recycle pod would never complete on a fake node). So, as an
+# administrator would, it removes the claimRef of every Released volume of the pool, which makes it
+# Available. Event-driven: a kubectl watch, restarted when it ends.
+pv_recycler() {
+  # A loop that must outlive any failed command: errors are handled where they matter.
+  set +e +o pipefail
+  load_toolchain
+  log "pv-recycler: making Released volumes labelled $PV_POOL_LABEL Available again"
+  local name phase
+  while true; do
+    while read -r name phase; do
+      [[ "$phase" == Released ]] || continue
+      if k patch pv "$name" --type json -p '[{"op":"remove","path":"/spec/claimRef"}]' >/dev/null 2>&1; then
+        log "pv-recycler: $name was Released; its claimRef removed, so it is Available again"
+      fi
+    done < <(k get pv -l "$PV_POOL_LABEL" --watch \
+      -o 'jsonpath={.metadata.name}{" "}{.status.phase}{"\n"}' 2>&1)
+    sleep 2
+  done
+}
+
+# --- cert-manager ------------------------------------------------------------------------------
+
+setup_cert_manager() {
+  local out
+  [[ -x "${CERT_MANAGER_CONTROLLER_BIN:-}" ]] || die "no cert-manager controller binary: run toolchain/build-cluster.sh"
+  log "cert-manager: CRDs, then its controller"
+  out=$({ printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n---\n' "$CERT_MANAGER_NAMESPACE"
+    cat "$CERT_MANAGER_CRDS_FILE"; } | k_apply 2>&1) || fail kube-apiserver "applying the cert-manager CRDs failed: $out"
+  wait_for kube-apiserver "established cert-manager CRDs" \
+    k wait --for condition=Established --timeout 5s -f "$CERT_MANAGER_CRDS_FILE"
+  start cert-manager "$CERT_MANAGER_CONTROLLER_BIN" --kubeconfig "$KUBECONFIG_FILE" \
+    --cluster-resource-namespace "$CERT_MANAGER_NAMESPACE"
+  wait_for cert-manager "its controllers running" grep -q 'running [0-9]* controllers' "$LOG_DIR/cert-manager.log"
+}
+
+# issuer_manifests NAME...: a self-signed root, the CA Certificate it issues and, over the CA's
+# Secret, a CA ClusterIssuer for each NAME.
+issuer_manifests() {
+  cat <<EOF2
+apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata:
+  name: $SELFSIGNED_ISSUER
+spec:
+  selfSigned: {}
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: $CA_SECRET
+  namespace: $CERT_MANAGER_NAMESPACE
+spec:
+  isCA: true
+  commonName: dot-ai-gateway local CA
+  secretName: $CA_SECRET
+  duration: 87600h
+  privateKey:
+    algorithm: ECDSA
+    size: 256
+  issuerRef:
+    group: cert-manager.io
+    kind: ClusterIssuer
+    name: $SELFSIGNED_ISSUER
+EOF2
+  local name
+  for name in "$@"; do
+    cat <<EOF2
+---
+apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata:
+  name: $name
+spec:
+  ca:
+    secretName: $CA_SECRET
+EOF2
+  done
+}
+
+# ensure_issuers NAME...: applies issuer_manifests and waits for each NAME to be Ready. A failure
+# here stops nothing (the cluster stays up for inspection).
+ensure_issuers() {
+  local name out deadline
+  (($# > 0)) || return 0
+  component_alive cert-manager || die "cert-manager is not running in $CLUSTER_DIR (DOT_AI_GATEWAY_CONTROLLERS must include it)"
+  out=$(issuer_manifests "$@" | k_apply 2>&1) || die "creating the issuers failed: $out"
+  deadline=$((SECONDS + TIMEOUT))
+  for name in "$@"; do
+    until k wait --for condition=Ready --timeout 5s "clusterissuer/$name" >/dev/null 2>&1; do
+      component_alive cert-manager || die "cert-manager exited (log: $LOG_DIR/cert-manager.log)"
+      ((SECONDS < deadline)) || die "ClusterIssuer $name not Ready within $TIMEOUT s: $(k get clusterissuer "$name" \
+        -o 'jsonpath={.status.conditions}' 2>&1); CA Certificate: $(k get certificate "$CA_SECRET" \
+        --namespace "$CERT_MANAGER_NAMESPACE" -o 'jsonpath={.status.conditions}' 2>&1); log: $LOG_DIR/cert-manager.log"
+      sleep 0.3
+    done
+  done
+  log "ClusterIssuer(s) $* Ready (CA: Secret $CERT_MANAGER_NAMESPACE/$CA_SECRET)"
+}
+
+# --- Envoy Gateway -----------------------------------------------------------------------------
+
+EG_DIR_NAME=envoy-gateway
+
+# The EnvoyProxy the GatewayClass points at: a ClusterIP Service for each Gateway's proxies, whose
+# cluster IP is then the Gateway's address (with the default LoadBalancer type the address would
+# wait for a load-balancer controller, which this cluster has not got).
+eg_class_manifests() {
+  cat <<EOF2
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: EnvoyProxy
+metadata:
+  name: $GATEWAY_CLASS_NAME-clusterip
+  namespace: $EG_NAMESPACE
+spec:
+  provider:
+    type: Kubernetes
+    kubernetes:
+      envoyService:
+        type: ClusterIP
+EOF2
+  [[ "${1:-}" == with-class ]] || return 0
+  cat <<EOF2
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: $GATEWAY_CLASS_NAME
+spec:
+  controllerName: $EG_CONTROLLER_NAME
+  parametersRef:
+    group: gateway.envoyproxy.io
+    kind: EnvoyProxy
+    name: $GATEWAY_CLASS_NAME-clusterip
+    namespace: $EG_NAMESPACE
+EOF2
+}
+
+# eg_preflight: what envoy-gateway needs of this machine, checked before anything starts.
+eg_preflight() {
+  if [[ $EUID -ne 0 ]]; then
+    die "envoy-gateway needs root here: it reads its certificate from /certs/ only, and cluster.sh gives it that directory in a private mount namespace (unshare --mount + chroot), which takes root, rather than writing to / of this machine. Run as root, or set DOT_AI_GATEWAY_CONTROLLERS=cert-manager (or none)."
+  fi
+  command -v unshare >/dev/null && command -v chroot >/dev/null && command -v base64 >/dev/null ||
+    die "envoy-gateway needs unshare (util-linux), chroot and base64 (coreutils)"
+}
+
+setup_envoy_gateway() {
+  local out dir="$CLUSTER_DIR/$EG_DIR_NAME"
+  [[ -x "${ENVOY_GATEWAY_BIN:-}" ]] || fail kube-apiserver "no envoy-gateway binary: run toolchain/build-cluster.sh"
+  log "envoy-gateway: its CRDs, the EnvoyProxy for the GatewayClass $GATEWAY_CLASS_NAME, certificates, then its supervisor"
+  mkdir -p "$dir/root"
+  out=$({ printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n---\n' "$EG_NAMESPACE"
+    cat "$ENVOY_GATEWAY_CRDS_FILE"; } | k_apply 2>&1) || fail kube-apiserver "applying the Envoy Gateway CRDs failed: $out"
+  wait_for kube-apiserver "established Envoy Gateway CRDs" \
+    k wait --for condition=Established --timeout 5s -f "$ENVOY_GATEWAY_CRDS_FILE"
+  out=$(eg_class_manifests | k_apply 2>&1) || fail kube-apiserver "creating the EnvoyProxy failed: $out"
+  # certgen makes the Secrets of its control plane and proxies (CA, server and client certificates)
+  # and then fails at patching a webhook configuration that only its Helm chart creates: the
+  # Secrets are what counts.
+  KUBECONFIG="$KUBECONFIG_FILE" ENVOY_GATEWAY_NAMESPACE="$EG_NAMESPACE" \
+    "$ENVOY_GATEWAY_BIN" certgen >"$LOG_DIR/envoy-gateway-certgen.log" 2>&1 || true
+  k get secret envoy-gateway --namespace "$EG_NAMESPACE" >/dev/null 2>&1 ||
+    fail envoy-gateway-certgen "envoy-gateway certgen made no Secret $EG_NAMESPACE/envoy-gateway"
+  cat >"$dir/config.yaml" <<EOF2
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: EnvoyGateway
+gateway:
+  controllerName: $EG_CONTROLLER_NAME
+provider:
+  type: Kubernetes
+  kubernetes:
+    # One instance at a time (its supervisor sees to that): a restart need not wait for the
+    # previous instance's lease to expire.
+    leaderElection:
+      disable: true
+    # A pod-mutating webhook that only a chart install registers.
+    proxyTopologyInjector:
+      disabled: true
+logging:
+  level:
+    default: info
+EOF2
+  export DOT_AI_GATEWAY_CLUSTER_DIR="$CLUSTER_DIR"
+  start envoy-gateway-supervisor "$(command -v bash)" "$TOOLCHAIN_DIR/cluster.sh" __supervise-envoy-gateway
+}
+
+# Run inside `unshare --mount --propagation private` (so none of its mounts is seen outside and all
+# vanish with it): a tmpfs as the new root, every entry of the real / bound into it (symlinks
+# copied), plus certs/ with the three files of the Secret envoy-gateway; then chroot into it and
+# exec envoy-gateway, which sees the machine's files at their usual paths and its /certs.
+# Arguments: ROOT KUBECTL KUBECONFIG NAMESPACE COMMAND...
+# shellcheck disable=SC2016 # expanded by the bash that runs it
+EG_MOUNTNS_SCRIPT='
+set -euo pipefail
+root=$1 kubectl=$2 kubeconfig=$3 ns=$4
+shift 4
+mount -t tmpfs -o mode=0755,size=4m dot-ai-gateway-envoy-gateway-root "$root"
+for e in /*; do
+  n=${e#/}
+  [[ "$n" == certs ]] && continue
+  if [[ -L "$e" ]]; then ln -s "$(readlink "$e")" "$root/$n"
+  elif [[ -d "$e" ]]; then mkdir "$root/$n" && mount --rbind "$e" "$root/$n"
+  else : >"$root/$n" && mount --bind "$e" "$root/$n"; fi
+done
+mkdir -m 0700 "$root/certs"
+for key in ca.crt tls.crt tls.key; do
+  "$kubectl" --kubeconfig "$kubeconfig" get secret envoy-gateway --namespace "$ns" \
+    -o "jsonpath={.data.${key//./\\.}}" | base64 -d >"$root/certs/$key"
+  [[ -s "$root/certs/$key" ]] || { echo "no $key in the Secret $ns/envoy-gateway" >&2; exit 1; }
+done
+exec chroot "$root" "$@"
+'
+
+# gatewayclasses_crd: the uid of the gatewayclasses CRD when it and the referencegrants one (the
+# first kind envoy-gateway looks up at start) are Established, else nothing.
+gatewayclasses_crd() {
+  k get crd "$GATEWAY_CLASSES_CRD" "$REFERENCE_GRANTS_CRD" -o 'jsonpath={range .items[*]}{.metadata.name}{" "}{.metadata.uid}{" "}{.status.conditions[?(@.type=="Established")].status}{"\n"}{end}' 2>/dev/null |
+    awk -v gc="$GATEWAY_CLASSES_CRD" '$3 == "True" { n++; if ($1 == gc) uid = $2 } END { if (n == 2) print uid }'
+}
+
+# nap SECONDS: a sleep that a trapped signal interrupts.
+nap() {
+  sleep "$1" &
+  wait $! || true
+}
+
+# supervise_envoy_gateway (the `envoy-gateway-supervisor` process), as a kubelet restarting a pod:
+# envoy-gateway exits at once when the Gateway API CRDs are missing ("failed to determine if
+# *v1beta1.ReferenceGrant is namespaced"), and the program installs them, at any time. So: wait
+# (polling each second) for the gatewayclasses CRD to be Established, apply the GatewayClass, run
+# envoy-gateway; restart it after a short backoff when it exits, and at once when that CRD is
+# deleted or recreated (a stack destroyed and deployed again); re-apply a deleted GatewayClass.
+supervise_envoy_gateway() {
+  # A loop that must outlive any failed command: errors are handled where they matter.
+  set +e +o pipefail
+  load_toolchain
+  local dir="$CLUSTER_DIR/$EG_DIR_NAME" child="" stopping=0 backoff=1 uid now ran tick status exe deadline out
+  trap 'stopping=1; [[ -n "$child" ]] && kill -TERM "$child" 2>/dev/null' TERM INT
+  log "supervisor: waiting for the CRD $GATEWAY_CLASSES_CRD (the Gateway API is installed by the program)"
+  while ((!stopping)); do
+    uid=$(gatewayclasses_crd)
+    if [[ -z "$uid" ]]; then
+      nap 1
+      continue
+    fi
+    if ! out=$(eg_class_manifests with-class | k_apply 2>&1); then
+      log "supervisor: applying the GatewayClass $GATEWAY_CLASS_NAME failed (retrying): $out"
+      nap 1
+      continue
+    fi
+    log "supervisor: Gateway API CRDs present (gatewayclasses uid $uid): starting envoy-gateway"
+    printf '[cluster %s] ---- envoy-gateway started by its supervisor ----\n' "$(date +%H:%M:%S)" \
+      >>"$LOG_DIR/envoy-gateway.log"
+    KUBECONFIG="$KUBECONFIG_FILE" ENVOY_GATEWAY_NAMESPACE="$EG_NAMESPACE" \
+      unshare --mount --propagation private -- bash -c "$EG_MOUNTNS_SCRIPT" envoy-gateway-mountns \
+      "$dir/root" "$KUBECTL" "$KUBECONFIG_FILE" "$EG_NAMESPACE" \
+      "$ENVOY_GATEWAY_BIN" server --config-path "$dir/config.yaml" >>"$LOG_DIR/envoy-gateway.log" 2>&1 &
+    child=$!
+    ran=$SECONDS
+    # Record it once it runs envoy-gateway (its /proc/PID/exe as seen from here).
+    deadline=$((SECONDS + 20))
+    while kill -0 "$child" 2>/dev/null && ((SECONDS < deadline)); do
+      exe=$(readlink "/proc/$child/exe" 2>/dev/null) || break
+      if [[ "$exe" == */envoy-gateway ]]; then
+        record envoy-gateway "$child" "$exe"
+        break
+      fi
+      sleep 0.05
+    done
+    tick=0
+    while ((!stopping)) && kill -0 "$child" 2>/dev/null; do
+      nap 1
+      ((stopping)) && break
+      now=$(gatewayclasses_crd)
+      if [[ "$now" != "$uid" ]]; then
+        log "supervisor: the CRD $GATEWAY_CLASSES_CRD was deleted or recreated: stopping envoy-gateway"
+        kill -TERM "$child" 2>/dev/null || true
+        break
+      fi
+      if ((++tick % 5 == 0)) && ! k get gatewayclass "$GATEWAY_CLASS_NAME" >/dev/null 2>&1; then
+        log "supervisor: the GatewayClass $GATEWAY_CLASS_NAME is gone: applying it again"
+        eg_class_manifests with-class | k_apply 2>&1 || true
+      fi
+    done
+    # Its exit (SIGKILL when it does not stop within 10 s of SIGTERM).
+    deadline=$((SECONDS + 10))
+    while kill -0 "$child" 2>/dev/null && ((SECONDS < deadline)); do nap 0.2; done
+    kill -KILL "$child" 2>/dev/null || true
+    status=0
+    wait "$child" 2>/dev/null || status=$?
+    child=""
+    ((stopping)) && break
+    if ((SECONDS - ran >= 60)); then backoff=1; fi
+    log "supervisor: envoy-gateway exited (status $status) after $((SECONDS - ran)) s; next start in $backoff s (its log: $LOG_DIR/envoy-gateway.log)"
+    nap "$backoff"
+    backoff=$((backoff < 8 ? backoff * 2 : 8))
+  done
+  log "supervisor: stopped"
+}
 
 # --- commands ---------------------------------------------------------------------------------
 
@@ -330,20 +809,30 @@ lock() {
 cmd_up() {
   local t0=$SECONDS
   lock
+  want_options
+  if [[ ",$WANT_CONTROLLERS," == *,envoy-gateway,* ]]; then eg_preflight; fi
+  local issuers=()
+  IFS=', ' read -r -a issuers <<<"${DOT_AI_GATEWAY_CLUSTER_ISSUERS:-}"
   if [[ -f "$PIDS_FILE" ]]; then
     load_toolchain
-    if healthy; then
+    if [[ "$(options_text)" != "$(cat "$OPTIONS_FILE" 2>/dev/null)" ]]; then
+      log "the cluster in $CLUSTER_DIR runs with other controllers or storage ($(paste -sd' ' "$OPTIONS_FILE" 2>/dev/null)): stopping it and starting anew with $(options_text | paste -sd' ')"
+      stop_all
+    elif healthy; then
       log "already up and healthy ($CLUSTER_DIR)"
+      ensure_issuers "${issuers[@]}"
       print_env
       return 0
+    else
+      log "a previous cluster in $CLUSTER_DIR is not healthy: stopping what is left of it and starting anew"
+      stop_all
     fi
-    log "a previous cluster in $CLUSTER_DIR is not healthy: stopping what is left of it and starting anew"
-    stop_all
   fi
   remove_state
   load_toolchain build
   mkdir -p "$CLUSTER_DIR" "$LOG_DIR"
   : >"$PIDS_FILE"
+  options_text >"$OPTIONS_FILE"
 
   pick_port ETCD_CLIENT_PORT
   pick_port ETCD_PEER_PORT
@@ -431,8 +920,13 @@ EOF
   wait_for kube-controller-manager "the ServiceAccount default/default" \
     k get serviceaccount default --namespace default
 
+  if [[ "$WANT_STORAGE" == local ]]; then setup_storage; fi
+  if has_option cert-manager; then setup_cert_manager; fi
+  if has_option envoy-gateway; then setup_envoy_gateway; fi
+  ensure_issuers "${issuers[@]}"
+
   print_env >"$CLUSTER_DIR/env"
-  log "up in $((SECONDS - t0)) s: $NODES fake node(s); state in $CLUSTER_DIR"
+  log "up in $((SECONDS - t0)) s: $NODES fake node(s), controllers: $WANT_CONTROLLERS, storage: $WANT_STORAGE; state in $CLUSTER_DIR"
   print_env
 }
 
@@ -446,9 +940,9 @@ cmd_down() {
   fi
   stop_all
   local name
-  for name in "${COMPONENTS[@]}"; do
+  while read -r name; do
     component_alive "$name" && die "$name (pid $(pid_of "$name")) is still running"
-  done
+  done < <(recorded_names)
   if ((keep)); then
     log "stopped; state kept in $CLUSTER_DIR"
   else
@@ -464,23 +958,41 @@ cmd_status() {
   fi
   load_toolchain
   [[ -f "$PORTS_FILE" ]] && sed 's/^/  /' "$PORTS_FILE"
+  [[ -f "$OPTIONS_FILE" ]] && echo "  options: $(paste -sd' ' "$OPTIONS_FILE")"
   local name ok=0
-  for name in "${COMPONENTS[@]}"; do
+  while read -r name; do
     if component_alive "$name"; then
       printf '  %-24s running (pid %s)  log %s\n' "$name" "$(pid_of "$name")" "$LOG_DIR/$name.log"
+    elif [[ "$name" == envoy-gateway ]]; then
+      # Its supervisor starts it once the Gateway API CRDs exist, and restarts it.
+      printf '  %-24s not running now (see envoy-gateway-supervisor)  log %s\n' "$name" "$LOG_DIR/$name.log"
     else
       printf '  %-24s NOT RUNNING  log %s\n' "$name" "$LOG_DIR/$name.log"
       ok=1
     fi
-  done
+  done < <(recorded_names)
+  if has_option envoy-gateway && ! grep -q '^envoy-gateway ' "$PIDS_FILE"; then
+    printf '  %-24s not started yet: waiting for the CRD %s  log %s\n' envoy-gateway "$GATEWAY_CLASSES_CRD" "$LOG_DIR/envoy-gateway.log"
+  fi
   if apiserver_ready; then
     echo "  /readyz: ok"
     k get nodes 2>&1 | sed 's/^/  /'
+    if has_option envoy-gateway; then
+      k get gatewayclass "$GATEWAY_CLASS_NAME" 2>&1 | sed 's/^/  /'
+    fi
+    if has_option cert-manager; then
+      k get clusterissuers 2>&1 | sed 's/^/  /'
+    fi
+    if has_option storage=local; then
+      echo "  PersistentVolumes of StorageClass $STORAGE_CLASS_NAME: $(k get pv -l "$PV_POOL_LABEL" \
+        -o 'jsonpath={range .items[*]}{.status.phase}{"\n"}{end}' 2>/dev/null | sort | uniq -c |
+        awk '{ printf "%s%s %s", sep, $1, $2; sep = ", " }')"
+    fi
   else
     echo "  /readyz: not ready"
     ok=1
   fi
-  echo "  $(print_env)"
+  print_env | sed 's/^/  /'
   return "$ok"
 }
 
@@ -489,13 +1001,27 @@ cmd_env() {
   print_env
 }
 
+cmd_issuer() {
+  (($# > 0)) || die "usage: $0 issuer NAME..."
+  [[ -f "$PIDS_FILE" && -f "$KUBECONFIG_FILE" ]] || die "no cluster in $CLUSTER_DIR (run: $0 up)"
+  load_toolchain
+  ensure_issuers "$@"
+}
+
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down "${2:-}" ;;
   status) cmd_status ;;
   env) cmd_env ;;
+  issuer)
+    shift
+    cmd_issuer "$@"
+    ;;
+  # The loops `up` starts as processes of their own (not for direct use).
+  __supervise-envoy-gateway) supervise_envoy_gateway ;;
+  __pv-recycler) pv_recycler ;;
   *)
-    echo "usage: $0 up|down [--keep]|status|env" >&2
+    echo "usage: $0 up|down [--keep]|status|env|issuer NAME..." >&2
     exit 2
     ;;
 esac
