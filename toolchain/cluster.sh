@@ -56,7 +56,8 @@
 # entry of the real / and adds certs/ filled from the Secret `envoy-gateway certgen` made; the
 # tmpfs disappears with the process. That needs root: without root, envoy-gateway is refused
 # (DOT_AI_GATEWAY_CONTROLLERS=cert-manager works without). Its listeners (xDS :18000, admin
-# :19000, metrics :19001, ...) are fixed ports, so one such cluster runs on a machine at a time.
+# :19000, metrics :19001, ...) are fixed ports, so one such cluster runs on a machine at a time:
+# `up` refuses a second one (a lock its supervisor holds) and says which cluster has it.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -633,8 +634,17 @@ spec:
 EOF2
 }
 
+# envoy-gateway listens on fixed ports of all interfaces, so one runs per machine: its supervisor
+# holds this lock (flock) for as long as it runs, and writes its cluster directory next to it.
+EG_LOCK="$DOT_AI_GATEWAY_CACHE/envoy-gateway.lock"
+
 # eg_preflight: what envoy-gateway needs of this machine, checked before anything starts.
 eg_preflight() {
+  # (Held by this very cluster's supervisor when it is up already.)
+  if command -v flock >/dev/null && [[ "$(cat "$EG_LOCK.owner" 2>/dev/null)" != "$CLUSTER_DIR" ]] &&
+    ! (flock -n 8) 8>>"$EG_LOCK"; then
+    die "envoy-gateway of another cluster runs on this machine ($(cat "$EG_LOCK.owner" 2>/dev/null || echo unknown)); its listeners (:18000, :19001, :8081, ...) are fixed ports, so one cluster with envoy-gateway runs at a time. Stop that one (DOT_AI_GATEWAY_CLUSTER_DIR=<its dir> $0 down), or start this one with DOT_AI_GATEWAY_CONTROLLERS=cert-manager (or none)."
+  fi
   if [[ $EUID -ne 0 ]]; then
     die "envoy-gateway needs root here: it reads its certificate from /certs/ only, and cluster.sh gives it that directory in a private mount namespace (unshare --mount + chroot), which takes root, rather than writing to / of this machine. Run as root, or set DOT_AI_GATEWAY_CONTROLLERS=cert-manager (or none)."
   fi
@@ -734,6 +744,14 @@ supervise_envoy_gateway() {
   load_toolchain
   local dir="$CLUSTER_DIR/$EG_DIR_NAME" child="" stopping=0 backoff=1 uid now ran tick status exe deadline out
   trap 'stopping=1; [[ -n "$child" ]] && kill -TERM "$child" 2>/dev/null' TERM INT
+  if command -v flock >/dev/null; then
+    exec 8>>"$EG_LOCK"
+    if ! flock -n 8; then
+      log "supervisor: envoy-gateway of another cluster runs ($(cat "$EG_LOCK.owner" 2>/dev/null)): not starting one here (fixed ports)"
+      exit 1
+    fi
+    printf '%s\n' "$CLUSTER_DIR" >"$EG_LOCK.owner"
+  fi
   log "supervisor: waiting for the CRD $GATEWAY_CLASSES_CRD (the Gateway API is installed by the program)"
   while ((!stopping)); do
     uid=$(gatewayclasses_crd)
