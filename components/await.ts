@@ -36,8 +36,14 @@ export function explainAfterSeconds(timeoutSeconds: number): number {
 }
 
 export interface WaitExplanation {
-  /** The resource whose condition is awaited; the message is attached to it. */
+  /** The resource whose condition is awaited. */
   resource: pulumi.CustomResource;
+  /**
+   * Where the message is attached: a component the resource belongs to. (Not the resource itself:
+   * the Node.js SDK learns a resource's URN only when the provider has finished with it, and a
+   * log attached to it would wait for that.)
+   */
+  on: pulumi.Resource;
   /** Resources the provider finishes before it starts this one (its dependsOn). */
   after: pulumi.CustomResource[];
   timeoutSeconds: number;
@@ -52,9 +58,9 @@ export interface WaitExplanation {
  * fully initialize or become live: timed out waiting for the condition". It cannot be told more,
  * but the program can: the resource's id resolves only when the provider's wait is over, so if it
  * is still pending a while after everything the resource depends on is done, the provider is
- * waiting on a controller, and this warning (on the same resource, so the CLI shows it next to the
- * error) says which controller and what to check. Nothing is said when the wait ends in time, nor
- * in a preview, where nothing waits.
+ * waiting on a controller, and this warning (on the resource's component, so the CLI lists it with
+ * the error) says which controller and what to check. Nothing is said when the wait ends in time,
+ * nor in a preview, where nothing waits.
  */
 export function explainSlowWait(args: WaitExplanation): void {
   if (pulumi.runtime.isDryRun()) return;
@@ -66,7 +72,7 @@ export function explainSlowWait(args: WaitExplanation): void {
     timer = setTimeout(
       () => {
         if (done) return;
-        Promise.resolve(log(message, args.resource)).catch(() => undefined);
+        Promise.resolve(log(message, args.on)).catch(() => undefined);
       },
       explainAfterSeconds(args.timeoutSeconds) * 1000,
     );

@@ -158,6 +158,7 @@ export class SharedGateway extends pulumi.ComponentResource {
     if (certificate && (args.tls?.waitForReady ?? true)) {
       explainSlowWait({
         resource: certificate,
+        on: this,
         after: [],
         timeoutSeconds: timeout,
         message: certificateWaitMessage(args.namespace, args.tls?.clusterIssuer, timeout),
@@ -166,6 +167,7 @@ export class SharedGateway extends pulumi.ComponentResource {
     if (args.waitForProgrammed ?? true) {
       explainSlowWait({
         resource: this.gateway,
+        on: this,
         after: certificate ? [certificate] : [],
         timeoutSeconds: timeout,
         message: gatewayWaitMessage(args.namespace, args.gatewayName, args.gatewayClassName, timeout),

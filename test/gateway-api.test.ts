@@ -115,20 +115,22 @@ describe("waiting for the controllers", () => {
     assert.match(certificate, /pulumi config set dot-ai-gateway:waitForCertificate false/);
   });
 
-  it("explain themselves on the resource when the controller has not answered in time, and only then", async () => {
+  it("explain themselves when the controller has not answered in time, and only then", async () => {
     await runStack(prodSpec()); // an update (not a preview) under mocks
     const logged: [string, pulumi.Resource][] = [];
     const log = (message: string, resource: pulumi.Resource) => logged.push([message, resource]);
     const pending = { id: pulumi.output(new Promise<string>(() => undefined)) } as unknown as pulumi.CustomResource;
     const answered = { id: pulumi.output("gw-id") } as unknown as pulumi.CustomResource;
 
-    explainSlowWait({ resource: pending, after: [], timeoutSeconds: 2, message: "waiting for the controller", log });
-    explainSlowWait({ resource: answered, after: [], timeoutSeconds: 2, message: "not this one", log });
+    const component = {} as pulumi.Resource;
+    const wait = { on: component, after: [], timeoutSeconds: 2, log };
+    explainSlowWait({ ...wait, resource: pending, message: "waiting for the controller" });
+    explainSlowWait({ ...wait, resource: answered, message: "not this one" });
     await new Promise((done) => setTimeout(done, 1300)); // half the timeout, at most 60 s
     assert.deepStrictEqual(
       logged.map(([m]) => m),
       ["waiting for the controller"],
     );
-    assert.strictEqual(logged[0][1], pending);
+    assert.strictEqual(logged[0][1], component, "attached to the component, whose URN is known during the wait");
   });
 });
