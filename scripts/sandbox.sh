@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The embedded default: a throwaway local Kubernetes control plane with the real Pulumi engine and
-# providers (all built from Go modules on first use), and the program deployed onto it.
+# providers and the real controllers (Envoy Gateway, cert-manager), all built from Go modules on
+# first use, and the program deployed onto it with the real dot-ai chart and its waits on.
 #
-#   scripts/sandbox.sh [up] [dev|prod]   build what is missing, start the control plane, pulumi up
+#   scripts/sandbox.sh [up] [dev|prod] [CHART_VERSION]
+#                                        build what is missing, start the control plane, pulumi up
+#                                        (CHART_VERSION: one of test/charts, default 2.2.2; giving
+#                                        another to a running stack upgrades it in place)
 #   scripts/sandbox.sh down              destroy nothing, just stop the control plane and remove its state
 #   scripts/sandbox.sh status            what is running
 #
@@ -23,6 +27,7 @@ stack="${1:-dev}"
   say "unknown stack '$stack': use dev or prod"
   exit 2
 }
+chart_version="${2:-${DOT_AI_GATEWAY_CHART_VERSION:-2.2.2}}"
 
 case $cmd in
   down)
@@ -42,9 +47,8 @@ source "$REPO/toolchain/env.sh"
 tc_load_toolchain
 cluster_env=$("$REPO/toolchain/cluster.sh" up)
 eval "$cluster_env"
-say "control plane up (KUBECONFIG=$KUBECONFIG)"
-# cert-manager itself does not run here, but its Certificate kind must exist for prod's Certificate.
-kubectl apply --server-side -f "$CERT_MANAGER_CRDS_FILE" >/dev/null
+export KUBECONFIG
+say "control plane up (KUBECONFIG=$KUBECONFIG; controllers: ${DOT_AI_GATEWAY_CONTROLLERS:-cert-manager,envoy-gateway})"
 
 project=$(tc_local_project "$REPO")
 # Both stacks deploy dot-ai into the same namespace, so only one of them is up at a time.
@@ -56,12 +60,10 @@ if ((other_resources > 0)); then
   pulumi -C "$project" destroy --yes --skip-preview --suppress-progress --stack "$other" >"$PULUMI_STATE_DIR/destroy-$other.log" 2>&1 ||
     { cat "$PULUMI_STATE_DIR/destroy-$other.log" >&2; exit 1; }
 fi
-tc_local_stack "$project" "$stack"
-say "pulumi up of stack '$stack' (log also in $PULUMI_STATE_DIR/up-$stack.log)"
-pulumi -C "$project" up --yes --stack "$stack" --suppress-progress 2>&1 | tee "$PULUMI_STATE_DIR/up-$stack.log"
-pulumi -C "$project" stack output --stack "$stack"
+tc_local_stack "$project" "$stack" "$chart_version"
 
-# Everything a shell needs to look at the sandbox with the same tools.
+# Everything a shell needs to look at the sandbox with the same tools (written before `up`, so it
+# is there to look at a failed run too).
 {
   printf 'export KUBECONFIG=%q\n' "$KUBECONFIG"
   printf 'export PATH=%q\n' "$PATH"
@@ -69,14 +71,41 @@ pulumi -C "$project" stack output --stack "$stack"
   printf 'export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true\n'
 } >"$SANDBOX/env.sh"
 
+if [[ "$stack" == prod ]]; then
+  gateway_ns=gateway-system look_gateway="kubectl get gateway cluster-gateway -n gateway-system -o yaml   # status: Programmed, listeners, attachedRoutes"
+  look_cert="kubectl get certificate wildcard -n gateway-system   # Ready, issued by the local CA"
+else
+  gateway_ns=dot-ai look_gateway="kubectl get gateway dot-ai-http -n dot-ai -o yaml   # the chart's Gateway, Programmed by Envoy Gateway"
+  look_cert=""
+fi
+say "pulumi up of stack '$stack', chart $chart_version (log also in $PULUMI_STATE_DIR/up-$stack.log)"
+if ! pulumi -C "$project" up --yes --stack "$stack" --suppress-progress 2>&1 | tee "$PULUMI_STATE_DIR/up-$stack.log"; then
+  cat >&2 <<TXT
+
+[sandbox] pulumi up failed (log: $PULUMI_STATE_DIR/up-$stack.log). To look at why:
+  source $SANDBOX/env.sh
+  $REPO/toolchain/cluster.sh status          # the control plane and the controllers
+  kubectl get gateway,httproute -A; kubectl describe gateway -n $gateway_ns
+  kubectl get certificate,clusterissuer -A; kubectl get pvc,pods -n dot-ai
+  ls $DOT_AI_GATEWAY_CLUSTER_DIR/logs/        # envoy-gateway.log, cert-manager.log, kube-*.log
+TXT
+  exit 1
+fi
+pulumi -C "$project" stack output --stack "$stack"
+
 cat <<TXT
 
-The $stack stack is deployed on a local control plane (fake nodes: pods become Ready without running).
-Look at it:
+The $stack stack is deployed with the real dot-ai chart $chart_version on a local control plane, judged
+by real controllers (Envoy Gateway, cert-manager); the nodes are fake (kwok): pods become Ready
+without running, and no address in the cluster is reachable. Look at it:
   source $SANDBOX/env.sh
-  kubectl get gateway,httproute,referencegrant -A
-  kubectl get deploy,svc,secret -n dot-ai
+  $look_gateway
+  kubectl get httproute dot-ai -n dot-ai -o jsonpath='{range .status.parents[*]}{.controllerName}{": "}{range .conditions[*]}{.type}={.status} {end}{"\n"}{end}'
+${look_cert:+  $look_cert
+}  kubectl get deploy,statefulset,pvc,svc -n dot-ai
   helm list -n dot-ai
+  $REPO/toolchain/cluster.sh status   # processes, logs, GatewayClass, issuers, volumes
   pulumi -C $project stack output mcpConfig --show-secrets --stack $stack
-Run again to reuse everything; stop it with: npm run sandbox:down
+Run again to reuse everything (\`npm run sandbox -- $stack <version>\` moves the stack to another
+chart version of test/charts); stop it with: npm run sandbox:down
 TXT

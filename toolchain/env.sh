@@ -46,21 +46,50 @@ tc_local_project() {
   printf '%s' "$project"
 }
 
-# tc_local_stack PROJECT STACK : selects (creating if needed) STACK with the repository's committed
-# settings plus what a local control plane needs: the fixture chart, the CRD files built from Go
-# modules, no waiting for controllers it does not run (a Gateway controller, cert-manager), and
-# placeholder API keys stored as secrets.
+# The real dot-ai chart packages vendored as test assets (test/charts/README.md); local stacks
+# deploy DOT_AI_GATEWAY_CHART_VERSION of them, the newest verified by default.
+: "${DOT_AI_GATEWAY_CHART_VERSION:=2.2.2}"
+
+# tc_chart_package VERSION : the path of the vendored real chart package of that version.
+tc_chart_package() {
+  local file
+  file="$(cd "$TOOLCHAIN_DIR/.." && pwd)/test/charts/dot-ai-$1.tgz"
+  [[ -f "$file" ]] || {
+    echo "no vendored dot-ai chart $1 ($file); there are: $(cd "$TOOLCHAIN_DIR/../test/charts" && ls dot-ai-*.tgz | sed 's/^dot-ai-//; s/\.tgz$//' | paste -sd' ')" >&2
+    return 1
+  }
+  printf '%s' "$file"
+}
+
+# tc_local_stack PROJECT STACK [CHART_VERSION] : selects (creating if needed) STACK with the
+# repository's committed settings plus what the local control plane needs: the real dot-ai chart
+# package (CHART_VERSION, default $DOT_AI_GATEWAY_CHART_VERSION), the Gateway API CRD file built
+# from Go modules, the GatewayClass of the Envoy Gateway that `toolchain/cluster.sh up` runs
+# (GATEWAY_CLASS_NAME from its env, `eg`), the program's waits left on (the controllers run here),
+# the stack's ClusterIssuer made by `toolchain/cluster.sh issuer` (a local CA in place of Let's
+# Encrypt) in reference mode, and placeholder API keys stored as secrets.
+# Needs the cluster's env (KUBECONFIG, GATEWAY_CLASS_NAME) in the environment.
 tc_local_stack() {
-  local project=$1 stack=$2 repo
+  local project=$1 stack=$2 version=${3:-$DOT_AI_GATEWAY_CHART_VERSION} repo chart mode issuer
   repo="$(cd "$TOOLCHAIN_DIR/.." && pwd)"
+  chart=$(tc_chart_package "$version") || return 1
   [[ -f "$project/Pulumi.$stack.yaml" ]] || cp "$repo/Pulumi.$stack.yaml" "$project/Pulumi.$stack.yaml"
   pulumi -C "$project" stack select --create "$stack" >/dev/null
   local c=(pulumi -C "$project" config --stack "$stack")
-  "${c[@]}" set dot-ai-gateway:chart "$repo/test/fixture-chart/dot-ai"
+  "${c[@]}" set dot-ai-gateway:chart "$chart"
   "${c[@]}" set dot-ai-gateway:gatewayApiCrdsFile "$GATEWAY_API_CRDS_FILE"
-  if [[ "$(sed -n 's/^ *dot-ai-gateway:mode: *//p' "$project/Pulumi.$stack.yaml")" == reference ]]; then
-    "${c[@]}" set dot-ai-gateway:waitForGateway false
-    "${c[@]}" set dot-ai-gateway:waitForCertificate false
+  "${c[@]}" set dot-ai-gateway:gatewayClassName "${GATEWAY_CLASS_NAME:-eg}"
+  # Earlier local stacks switched the waits off (no controllers ran then); they are on now.
+  "${c[@]}" rm dot-ai-gateway:waitForGateway >/dev/null 2>&1 || true
+  "${c[@]}" rm dot-ai-gateway:waitForCertificate >/dev/null 2>&1 || true
+  mode=$("${c[@]}" get dot-ai-gateway:mode 2>/dev/null || true)
+  if [[ "$mode" == reference && "$("${c[@]}" get dot-ai-gateway:https 2>/dev/null || echo true)" == true ]]; then
+    issuer=$("${c[@]}" get dot-ai-gateway:clusterIssuer 2>/dev/null || echo letsencrypt-prod)
+    if [[ ",${DOT_AI_GATEWAY_CONTROLLERS:-cert-manager,envoy-gateway}," == *,cert-manager,* ]]; then
+      "$TOOLCHAIN_DIR/cluster.sh" issuer "$issuer"
+    else
+      echo "cert-manager does not run here (DOT_AI_GATEWAY_CONTROLLERS=$DOT_AI_GATEWAY_CONTROLLERS): no ClusterIssuer $issuer, so the Certificate never becomes Ready; set dot-ai-gateway:waitForCertificate false to deploy anyway" >&2
+    fi
   fi
   "${c[@]}" get dot-ai-gateway:anthropicApiKey >/dev/null 2>&1 ||
     "${c[@]}" set --secret dot-ai-gateway:anthropicApiKey "local-anthropic-key-not-real"
