@@ -1,8 +1,17 @@
-/** Runs the real CLIs the end-to-end tests drive: pulumi (against E2E_PROJECT) and kubectl. */
+/** Runs the real CLIs the end-to-end tests drive (pulumi against E2E_PROJECT, kubectl), and reads objects. */
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { parseAllDocuments } from "yaml";
 
 export const PROJECT = process.env.E2E_PROJECT ?? "";
-const TIMEOUT_MS = 600_000;
+/** Where the vendored real chart packages are (test/charts). */
+export const CHARTS_DIR = process.env.E2E_CHARTS_DIR ?? path.join(__dirname, "..", "charts");
+/** The GatewayClass of the Envoy Gateway that toolchain/cluster.sh runs. */
+export const GATEWAY_CLASS = process.env.GATEWAY_CLASS_NAME ?? "eg";
+/** The controller name Envoy Gateway writes into route and GatewayClass status. */
+export const EG_CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller";
+const TIMEOUT_MS = 900_000;
 
 export interface Result {
   status: number;
@@ -10,8 +19,13 @@ export interface Result {
   stderr: string;
 }
 
-export function run(cmd: string, args: string[], options: { allowFailure?: boolean } = {}): Result {
-  const res = spawnSync(cmd, args, { encoding: "utf8", timeout: TIMEOUT_MS, maxBuffer: 256 * 1024 * 1024 });
+export function run(cmd: string, args: string[], options: { allowFailure?: boolean; input?: string } = {}): Result {
+  const res = spawnSync(cmd, args, {
+    encoding: "utf8",
+    timeout: TIMEOUT_MS,
+    maxBuffer: 256 * 1024 * 1024,
+    input: options.input,
+  });
   const result = { status: res.status ?? -1, stdout: res.stdout ?? "", stderr: res.stderr ?? "" };
   if (res.error) throw new Error(`${cmd} ${args.join(" ")}: ${res.error.message}`);
   if (result.status !== 0 && !options.allowFailure) {
@@ -26,25 +40,95 @@ export function pulumi(stack: string, args: string[], options?: { allowFailure?:
   return run("pulumi", ["-C", PROJECT, "--non-interactive", ...args, "--stack", stack], options);
 }
 
+/** `pulumi up` without a preview, as a user would after one. */
+export function pulumiUp(stack: string, extra: string[] = [], options?: { allowFailure?: boolean }): Result {
+  return pulumi(stack, ["up", "--yes", "--skip-preview", "--suppress-progress", ...extra], options);
+}
+
+export function setConfig(stack: string, settings: Record<string, string>, secret = false): void {
+  for (const [key, value] of Object.entries(settings)) {
+    pulumi(stack, ["config", "set", ...(secret ? ["--secret"] : []), `dot-ai-gateway:${key}`, value]);
+  }
+}
+
+export function kubectl(args: string[], options?: { allowFailure?: boolean; input?: string }): Result {
+  return run("kubectl", args, options);
+}
+
 export function kubectlJson<T = KubeObject>(args: string[]): T {
-  return JSON.parse(run("kubectl", [...args, "-o", "json"]).stdout) as T;
+  return JSON.parse(kubectl([...args, "-o", "json"]).stdout) as T;
 }
 
 /** Whether an object exists (kubectl get exits 1 with NotFound otherwise). */
 export function exists(args: string[]): boolean {
-  const res = run("kubectl", ["get", ...args, "--ignore-not-found", "-o", "name"]);
+  const res = kubectl(["get", ...args, "--ignore-not-found", "-o", "name"]);
   return res.stdout.trim() !== "";
 }
 
+/** The path of the vendored real chart package of `version`. */
+export function chartPackage(version: string): string {
+  const file = path.join(CHARTS_DIR, `dot-ai-${version}.tgz`);
+  if (!fs.existsSync(file)) throw new Error(`no vendored chart ${file}`);
+  return file;
+}
+
+/** Names of the CustomResourceDefinitions in the Gateway API bundle the program installs. */
+export function gatewayApiCrdNames(): string[] {
+  const file = process.env.GATEWAY_API_CRDS_FILE;
+  if (!file) throw new Error("GATEWAY_API_CRDS_FILE is not set (run through test/e2e/run.sh)");
+  return parseAllDocuments(fs.readFileSync(file, "utf8"))
+    .map((d) => d.toJS() as KubeObject | null)
+    .filter((o): o is KubeObject => o?.kind === "CustomResourceDefinition")
+    .map((o) => o.metadata.name as string);
+}
+
+/** A status condition of an object (or of one of its listeners / route parents). */
+export function condition(holder: KubeObject | undefined, type: string): KubeObject | undefined {
+  return (holder?.conditions ?? holder?.status?.conditions ?? []).find((c: KubeObject) => c.type === type);
+}
+
+/** Whether condition `type` is True, and written for the object's current generation when it says so. */
+export function isTrue(obj: KubeObject, type: string, holder: KubeObject = obj): boolean {
+  const c = condition(holder, type);
+  return (
+    c?.status === "True" && (c.observedGeneration === undefined || c.observedGeneration === obj.metadata.generation)
+  );
+}
+
+/** One line per condition, for assertion messages. */
+export function describeConditions(holder: KubeObject | undefined): string {
+  const conditions: KubeObject[] = holder?.conditions ?? holder?.status?.conditions ?? [];
+  return conditions.map((c) => `${c.type}=${c.status} (${c.reason}: ${c.message})`).join("; ") || "no conditions";
+}
+
 /** Polls until `check` returns true or the timeout passes; never waits forever. */
-export async function eventually(what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> {
+export async function eventually(
+  what: string,
+  check: () => boolean,
+  timeoutMs = 120_000,
+  explain?: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (check()) return;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${explain ? `: ${explain()}` : ""}`);
 }
+
+/** Prints how long the enclosing describe block took, when it ends (passed or not). */
+export function timeSuite(title: string): void {
+  let start = 0;
+  before(() => {
+    start = Date.now();
+  });
+  after(() => {
+    const line = `${title}: ${((Date.now() - start) / 1000).toFixed(0)} s`;
+    SUITE_TIMES.push(line);
+    console.log(`      [e2e time] ${line}`);
+  });
+}
+export const SUITE_TIMES: string[] = [];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- arbitrary Kubernetes objects as kubectl prints them
 export type KubeObject = Record<string, any>;
