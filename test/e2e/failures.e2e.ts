@@ -25,7 +25,9 @@ const DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class";
 
 /** A fresh stack of its own (its own namespaces), set up as toolchain/env.sh sets up local stacks. */
 function freshStack(stack: string, settings: Record<string, string>): void {
-  pulumi(stack, ["stack", "init"], { allowFailure: true });
+  // An earlier run's stack (and its config) is dropped; its resources were destroyed.
+  pulumi(stack, ["stack", "rm", "--yes", "--force"], { allowFailure: true });
+  pulumi(stack, ["stack", "init"]);
   setConfig(stack, {
     chart: chartPackage(NEWEST),
     gatewayApiCrdsFile: process.env.GATEWAY_API_CRDS_FILE ?? "",
@@ -44,7 +46,8 @@ describe("failures on a real engine", () => {
 
   it("a bad configuration fails preview and up with the program's message and creates nothing", () => {
     const stack = "broken";
-    pulumi(stack, ["stack", "init"], { allowFailure: true });
+    pulumi(stack, ["stack", "rm", "--yes", "--force"], { allowFailure: true });
+    pulumi(stack, ["stack", "init"]);
     setConfig(stack, { mode: "creation", hostname: "Not_A_Host", namespace: "broken-e2e", gatewayClassName: "nginx" });
     for (const command of [["preview"], ["up", "--yes", "--skip-preview"]]) {
       const res = pulumi(stack, [...command, "--suppress-progress"], { allowFailure: true });

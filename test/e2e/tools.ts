@@ -47,7 +47,8 @@ export function pulumiUp(stack: string, extra: string[] = [], options?: { allowF
 
 export function setConfig(stack: string, settings: Record<string, string>, secret = false): void {
   for (const [key, value] of Object.entries(settings)) {
-    pulumi(stack, ["config", "set", ...(secret ? ["--secret"] : []), `dot-ai-gateway:${key}`, value]);
+    // --plaintext: the CLI refuses values that merely look random (a path, a rotation label) otherwise.
+    pulumi(stack, ["config", "set", secret ? "--secret" : "--plaintext", `dot-ai-gateway:${key}`, value]);
   }
 }
 
