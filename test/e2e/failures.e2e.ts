@@ -89,6 +89,7 @@ describe("failures on a real engine", () => {
         assert.match(output, /pulumi config set dot-ai-gateway:qdrantUrl/);
         // The engine and the program's start take most of this; Helm's timeout would be 600 s.
         assert.ok(seconds < 60, `${command[0]} took ${seconds} s`);
+        console.log(`      [e2e time] ${command[0]} without a default StorageClass failed in ${seconds.toFixed(1)} s`);
       }
       assert.ok(!exists(["namespace", "nostorage-e2e"]));
       assert.deepStrictEqual(resourcesInState(stack), []);
@@ -131,6 +132,9 @@ describe("failures on a real engine", () => {
       assert.match(output, /kubectl get gatewayclass absent/);
       assert.match(output, /pulumi config set dot-ai-gateway:waitForGateway false/);
       assert.ok(seconds < 120, `up took ${seconds} s with waitTimeout 15s`);
+      console.log(
+        `      [e2e time] up with GatewayClass 'absent' and waitTimeout 15s failed in ${seconds.toFixed(1)} s`,
+      );
       const gw = kubectlJson(["get", "gateway", "cluster-gateway", "-n", ns.gateway]);
       assert.ok(!gw.status?.conditions?.some((c: KubeObject) => c.status === "True"), "no controller judged it");
     });
