@@ -27,7 +27,7 @@ import {
   describeConditions,
   eventually,
   exists,
-  gatewayApiCrdNames,
+  gatewayApiBundle,
   isTrue,
   kubectl,
   kubectlJson,
@@ -107,9 +107,9 @@ for (const expected of STACKS) {
         pulumiUp(stack);
       });
 
-      it("creates the namespaces and the retained Gateway API CRDs", () => {
+      it("creates the namespaces and the retained Gateway API bundle (CRDs, safe-upgrades policy)", () => {
         for (const ns of expected.namespaces) assert.ok(exists(["namespace", ns]), `namespace ${ns}`);
-        for (const crd of gatewayApiCrdNames()) assert.ok(exists(["crd", crd]), crd);
+        for (const object of gatewayApiBundle()) assert.ok(exists(object), object.join(" "));
       });
 
       if (stack === "prod") {
@@ -362,12 +362,12 @@ for (const expected of STACKS) {
         assert.strictEqual(mcp.mcpServers["dot-ai"].headers.Authorization, `Bearer ${token}`);
       });
 
-      it("destroys everything it made except the retained CRDs", async () => {
+      it("destroys everything it made except the retained Gateway API bundle", async () => {
         pulumi(stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"]);
         for (const ns of expected.namespaces) {
           await eventually(`namespace ${ns} to be deleted`, () => !exists(["namespace", ns]));
         }
-        for (const crd of gatewayApiCrdNames()) assert.ok(exists(["crd", crd]), `${crd} is retained`);
+        for (const object of gatewayApiBundle()) assert.ok(exists(object), `${object.join(" ")} is retained`);
       });
     });
   }

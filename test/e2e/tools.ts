@@ -73,14 +73,17 @@ export function chartPackage(version: string): string {
   return file;
 }
 
-/** Names of the CustomResourceDefinitions in the Gateway API bundle the program installs. */
-export function gatewayApiCrdNames(): string[] {
+/**
+ * The objects of the Gateway API bundle the program installs, as `kubectl get` arguments: the CRDs
+ * and, from v1.5.0 on, the safe-upgrades ValidatingAdmissionPolicy and its binding.
+ */
+export function gatewayApiBundle(): string[][] {
   const file = process.env.GATEWAY_API_CRDS_FILE;
   if (!file) throw new Error("GATEWAY_API_CRDS_FILE is not set (run through test/e2e/run.sh)");
   return parseAllDocuments(fs.readFileSync(file, "utf8"))
     .map((d) => d.toJS() as KubeObject | null)
-    .filter((o): o is KubeObject => o?.kind === "CustomResourceDefinition")
-    .map((o) => o.metadata.name as string);
+    .filter((o): o is KubeObject => typeof o?.kind === "string")
+    .map((o) => [`${o.kind.toLowerCase()}.${(o.apiVersion as string).split("/")[0]}`, o.metadata.name as string]);
 }
 
 /** A status condition of an object (or of one of its listeners / route parents). */
