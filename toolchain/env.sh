@@ -79,16 +79,23 @@ tc_local_stack() {
   "${c[@]}" set dot-ai-gateway:chart "$chart"
   "${c[@]}" set dot-ai-gateway:gatewayApiCrdsFile "$GATEWAY_API_CRDS_FILE"
   "${c[@]}" set dot-ai-gateway:gatewayClassName "${GATEWAY_CLASS_NAME:-eg}"
-  # Earlier local stacks switched the waits off (no controllers ran then); they are on now.
-  "${c[@]}" rm dot-ai-gateway:waitForGateway >/dev/null 2>&1 || true
-  "${c[@]}" rm dot-ai-gateway:waitForCertificate >/dev/null 2>&1 || true
+  # Earlier local stacks switched the waits off (no controllers ran then); with the controllers
+  # running they are on. (Without one, a waitFor… false set by hand stays.)
+  if [[ -n "${GATEWAY_CLASS_NAME:-}" ]]; then "${c[@]}" rm dot-ai-gateway:waitForGateway >/dev/null 2>&1 || true; fi
+  if [[ ",${DOT_AI_GATEWAY_CONTROLLERS:-cert-manager,envoy-gateway}," == *,cert-manager,* ]]; then
+    "${c[@]}" rm dot-ai-gateway:waitForCertificate >/dev/null 2>&1 || true
+  fi
   mode=$("${c[@]}" get dot-ai-gateway:mode 2>/dev/null || true)
+  # cluster.sh prints GATEWAY_CLASS_NAME only when it runs Envoy Gateway.
+  if [[ "$mode" == reference && -z "${GATEWAY_CLASS_NAME:-}" ]]; then
+    echo "Envoy Gateway does not run here (DOT_AI_GATEWAY_CONTROLLERS=${DOT_AI_GATEWAY_CONTROLLERS:-}): nothing will set the shared Gateway Programmed, so pulumi up waits (waitTimeout, 10m) and fails; to deploy anyway: pulumi -C $project config set --stack $stack dot-ai-gateway:waitForGateway false" >&2
+  fi
   if [[ "$mode" == reference && "$("${c[@]}" get dot-ai-gateway:https 2>/dev/null || echo true)" == true ]]; then
     issuer=$("${c[@]}" get dot-ai-gateway:clusterIssuer 2>/dev/null || echo letsencrypt-prod)
     if [[ ",${DOT_AI_GATEWAY_CONTROLLERS:-cert-manager,envoy-gateway}," == *,cert-manager,* ]]; then
       "$TOOLCHAIN_DIR/cluster.sh" issuer "$issuer"
     else
-      echo "cert-manager does not run here (DOT_AI_GATEWAY_CONTROLLERS=$DOT_AI_GATEWAY_CONTROLLERS): no ClusterIssuer $issuer, so the Certificate never becomes Ready; set dot-ai-gateway:waitForCertificate false to deploy anyway" >&2
+      echo "cert-manager does not run here (DOT_AI_GATEWAY_CONTROLLERS=$DOT_AI_GATEWAY_CONTROLLERS): no ClusterIssuer $issuer, so the Certificate never becomes Ready and pulumi up fails after waitTimeout; to deploy anyway: pulumi -C $project config set --stack $stack dot-ai-gateway:waitForCertificate false" >&2
     fi
   fi
   "${c[@]}" get dot-ai-gateway:anthropicApiKey >/dev/null 2>&1 ||
