@@ -59,7 +59,7 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
       if (obj.kind === "ValidatingAdmissionPolicy" && isAdmissionV1(obj)) {
         const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
           name,
-          obj as unknown as k8s.admissionregistration.v1.ValidatingAdmissionPolicyArgs,
+          withForcedApply(obj) as unknown as k8s.admissionregistration.v1.ValidatingAdmissionPolicyArgs,
           childOpts,
         );
         policies.set(name, policy);
@@ -69,7 +69,7 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
         const policy = policies.get((obj.spec as { policyName?: string } | undefined)?.policyName ?? "");
         return new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
           name,
-          obj as unknown as k8s.admissionregistration.v1.ValidatingAdmissionPolicyBindingArgs,
+          withForcedApply(obj) as unknown as k8s.admissionregistration.v1.ValidatingAdmissionPolicyBindingArgs,
           { ...childOpts, dependsOn: policy ? [policy] : [] },
         );
       }
@@ -80,6 +80,22 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
     this.registerOutputs({ crdNames: this.crdNames });
   }
 }
+
+/**
+ * The admission policy and binding as the bundle ships them, applied with force. The API server
+ * fills defaults into `.spec.matchConstraints`, a field that server-side apply replaces as a whole,
+ * so a second field manager applying the same upstream object always conflicts with the first:
+ * seen with this policy kept by a destroyed stack and applied again by the next one, and after
+ * `kubectl apply --server-side` of the bundle. Only the bundle's own object is ever applied here,
+ * so taking the fields over loses nothing.
+ */
+function withForcedApply(obj: ManifestObject): ManifestObject {
+  const annotations = { ...(obj.metadata.annotations as Record<string, string> | undefined), [PATCH_FORCE]: "true" };
+  return { ...obj, metadata: { ...obj.metadata, annotations } };
+}
+
+/** pulumi-kubernetes: resolve server-side apply conflicts by taking the fields over. */
+const PATCH_FORCE = "pulumi.com/patchForce";
 
 function isAdmissionV1(obj: ManifestObject): boolean {
   return obj.apiVersion === "admissionregistration.k8s.io/v1";

@@ -35,6 +35,15 @@ describe("the Gateway API bundle", () => {
     }
   });
 
+  it("takes over the policy and binding another stack or kubectl applied before, instead of failing on a conflict", () => {
+    for (const r of [one(run, TYPES.admissionPolicy), one(run, TYPES.admissionPolicyBinding)]) {
+      assert.strictEqual(r.inputs.metadata.annotations?.["pulumi.com/patchForce"], "true", r.type);
+    }
+    for (const crd of byType(run, TYPES.crd)) {
+      assert.strictEqual(crd.inputs.metadata.annotations?.["pulumi.com/patchForce"], undefined, crd.name);
+    }
+  });
+
   it("deletes the policy with the CRDs only when retainCrds is false", async () => {
     const unretained = await runStack(prodSpec({ retainCrds: "false" }));
     if (unretained.error) throw unretained.error;
