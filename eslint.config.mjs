@@ -3,7 +3,7 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "bin/", "toolchain/", "test/fixture-chart/"] },
+  { ignores: ["node_modules/", "bin/", "toolchain/"] },
   eslint.configs.recommended,
   ...tseslint.configs.strict,
   {
