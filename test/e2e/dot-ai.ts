@@ -1,4 +1,6 @@
 /** What the end-to-end tests read of a deployed dot-ai release (namespace dot-ai, release dot-ai). */
+import * as semver from "semver";
+
 import { KubeObject, kubectlJson } from "./tools";
 
 /** The floor and the newest verified chart: both are deployed by the end-to-end tests. */
@@ -27,9 +29,9 @@ export function podTemplateRevision(): string | undefined {
   return undefined;
 }
 
-/** The Deployments the chart of `version` renders: 2.x adds the agentic-tools plugin. */
+/** The Deployments the chart of `version` renders: from 1.0.1 on, the agentic-tools plugin too. */
 export function deploymentsOf(version: string): string[] {
-  return /^[01]\./.test(version) ? ["dot-ai"] : ["dot-ai", "dot-ai-agentic-tools"];
+  return semver.lt(version, "1.0.1") ? ["dot-ai"] : ["dot-ai", "dot-ai-agentic-tools"];
 }
 
 /** Every replica of the Deployment is of its newest template and Ready. */
