@@ -3,6 +3,7 @@ import * as fs from "fs/promises";
 import { ManifestObject, parseManifest } from "../components/crds";
 import { GATEWAY_API_GROUP } from "../components/gateway-api";
 import { CONFIG_NAMESPACE, CrdConfig } from "./config";
+import { checkClusterGatewayApi, readGatewayApiSafely } from "./crd-precheck";
 import { userError } from "./errors";
 
 const FETCH_TIMEOUT_MS = 60_000;
@@ -15,11 +16,21 @@ export interface ApiNeed {
 }
 
 /**
- * The Gateway API bundle to install: loaded, parsed and checked to serve every kind the program
- * will create at the version it will use, so that a file of another release than
- * `gatewayApiVersion` fails here, naming both settings, not halfway through `pulumi up`.
+ * The Gateway API bundle to install, or undefined when the cluster's own Gateway API CRDs are to be
+ * left as they are (newer, or managed by someone else: see stacks/crd-precheck.ts). The cluster is
+ * read while the bundle loads; both happen before anything is registered.
  */
-export async function loadGatewayApiBundle(crds: CrdConfig, needs: ApiNeed[]): Promise<ManifestObject[]> {
+export async function loadGatewayApiBundle(crds: CrdConfig, needs: ApiNeed[]): Promise<ManifestObject[] | undefined> {
+  const [objects, cluster] = await Promise.all([loadCheckedBundle(crds, needs), readGatewayApiSafely(needs)]);
+  return checkClusterGatewayApi(crds, needs, objects, cluster);
+}
+
+/**
+ * The bundle loaded, parsed and checked to serve every kind the program will create at the
+ * version it will use, so that a file of another release than `gatewayApiVersion` fails here,
+ * naming both settings, not halfway through `pulumi up`.
+ */
+export async function loadCheckedBundle(crds: CrdConfig, needs: ApiNeed[]): Promise<ManifestObject[]> {
   const text = await loadCrdManifest(crds);
   const where =
     crds.source.kind === "file" ? `${CONFIG_NAMESPACE}:gatewayApiCrdsFile ${crds.source.path}` : crds.source.url;

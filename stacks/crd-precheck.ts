@@ -1,0 +1,350 @@
+/**
+ * Which Gateway API CRDs the cluster already has, read before anything is registered, and whether
+ * this stack may install its bundle over them.
+ *
+ * The Gateway API CRDs are shared by the whole cluster, and on most clusters with a Gateway
+ * controller someone else installed them already: the controller's chart, a GitOps tool or
+ * `kubectl apply --server-side`. Registering our bundle over theirs went wrong two ways:
+ *
+ * - over a **newer** bundle it is a downgrade for every Gateway controller of the cluster. From
+ *   v1.5 on the bundle's `safe-upgrades` admission policy makes the API server refuse most of
+ *   those, halfway through `pulumi up` with a raw admission error; without the policy (or within a
+ *   minor release, which the policy allows) nothing stopped it;
+ * - over CRDs **another field manager** applied, even of the same release, server-side apply stops
+ *   with "Server-Side Apply field conflict detected" (measured: after 6 s on a cluster where the
+ *   v1.6.3 bundle was applied with `kubectl apply --server-side`).
+ *
+ * The rule (see `judgeGatewayApiCrds`): the stack installs or upgrades the bundle only when the
+ * cluster has no Gateway API CRDs, or has them from this program (a `pulumi-kubernetes` field
+ * manager) at the same or an older release. Otherwise it leaves the cluster's CRDs to whoever
+ * manages them: with a warning naming both releases when they serve every kind and version the
+ * stack creates, or, when they do not, it stops before registering anything, naming the fix.
+ * Taking the CRDs over with a forced apply was rejected: the fields would then belong to this
+ * stack, and their owner's next upgrade would conflict with us in turn.
+ *
+ * Leaving them out is safe for a stack that installed them before: the CRDs are registered with
+ * `retainOnDelete`, so they leave the stack's state and stay in the cluster. With `retainCrds`
+ * false they would be deleted, so that case stops instead.
+ *
+ * The cluster is read with four small GETs in parallel (CRD metadata only, API discovery of the
+ * group's v1 and v1beta1, the admission policy's metadata), through the same `kubernetes:*` settings the
+ * program's provider uses. If it cannot be read the program warns and installs as before.
+ */
+import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
+import * as pulumi from "@pulumi/pulumi";
+import * as semver from "semver";
+
+import { ManifestObject } from "../components/crds";
+import { GATEWAY_API_GROUP, gatewayApiVersions } from "../components/gateway-api";
+import { CONFIG_NAMESPACE, CrdConfig, gatewayApiCrdsUrl } from "./config";
+import { userError } from "./errors";
+import type { ApiNeed } from "./crd-manifest";
+import type { ClusterSelection } from "./storage-check";
+
+export const BUNDLE_VERSION_ANNOTATION = "gateway.networking.k8s.io/bundle-version";
+export const CHANNEL_ANNOTATION = "gateway.networking.k8s.io/channel";
+export const SAFE_UPGRADES_POLICY = "safe-upgrades.gateway.networking.k8s.io";
+/** pulumi-kubernetes names its server-side apply field managers `pulumi-kubernetes-<random>`. */
+const PULUMI_FIELD_MANAGER = /^pulumi-kubernetes/;
+
+/** A Gateway API CRD as the cluster holds it. */
+export interface InstalledCrd {
+  name: string;
+  /** Its `gateway.networking.k8s.io/bundle-version` annotation, when it has one. */
+  bundleVersion?: string;
+  /** Its `gateway.networking.k8s.io/channel` annotation (`standard`, `experimental`). */
+  channel?: string;
+  /** Field managers of anything but its status. */
+  managers: string[];
+}
+
+/** What the cluster holds of the Gateway API. */
+export interface ClusterGatewayApi {
+  /** The CustomResourceDefinitions of group gateway.networking.k8s.io. */
+  crds: InstalledCrd[];
+  /** The kinds the API server serves in that group, at the versions the stack needs. */
+  served: ApiNeed[];
+  /** The safe-upgrades ValidatingAdmissionPolicy, when present. */
+  policy?: { bundleVersion?: string };
+}
+
+/** The bundle this stack would install. */
+export interface WantedBundle {
+  /** Its release (`gatewayApiVersion`, or the manifest's own bundle-version annotation). */
+  version: string;
+  /** The CRDs it contains. */
+  crdNames: string[];
+  /** The kinds and versions the stack creates, itself or through the chart. */
+  needs: ApiNeed[];
+  /** retainCrds. */
+  retainOnDelete: boolean;
+}
+
+export type CrdDecision =
+  | { action: "install"; reason: string }
+  | { action: "skip"; warning: string }
+  | { action: "refuse"; problem: string; fixes: string[] };
+
+/** Decides, from what the cluster holds, whether the stack installs its Gateway API bundle. */
+export function judgeGatewayApiCrds(want: WantedBundle, cluster: ClusterGatewayApi): CrdDecision {
+  if (cluster.crds.length === 0 && cluster.policy === undefined) {
+    return { action: "install", reason: "the cluster has no Gateway API CRDs" };
+  }
+  const ours = cluster.crds.filter((c) => want.crdNames.includes(c.name));
+  const byPulumi = (c: InstalledCrd) => c.managers.some((m) => PULUMI_FIELD_MANAGER.test(m));
+  const foreign = ours.filter((c) => !byPulumi(c));
+  const experimental = cluster.crds.filter((c) => c.channel === "experimental");
+  const versions = [...cluster.crds.map((c) => c.bundleVersion), cluster.policy?.bundleVersion].filter(
+    (v): v is string => v !== undefined && semver.valid(v) !== null,
+  );
+  const newest = versions.sort(semver.rcompare)[0];
+  const newer = newest !== undefined && semver.gt(newest, want.version);
+
+  let why: string;
+  if (newer) {
+    const policy =
+      cluster.policy === undefined
+        ? "nothing on this cluster would have stopped that downgrade (no safe-upgrades admission policy)"
+        : `its safe-upgrades admission policy${cluster.policy.bundleVersion ? ` (${cluster.policy.bundleVersion})` : ""} would refuse older CRDs halfway through the update`;
+    why = `The cluster has Gateway API ${newest}, newer than ${CONFIG_NAMESPACE}:gatewayApiVersion ${want.version}; installing ${want.version} would downgrade it for every Gateway controller of the cluster, and ${policy}.`;
+  } else if (experimental.length > 0) {
+    why = `The cluster has the experimental channel of Gateway API ${describeVersions(experimental)}; the standard ${want.version} CRDs would drop its experimental kinds and fields.`;
+  } else if (foreign.length > 0) {
+    why = `The cluster has Gateway API ${describeVersions(foreign)} CRDs managed by ${describeManagers(foreign)}, not by this program; applying ${want.version} over them would conflict with that field manager (server-side apply), and taking them over would make its next upgrade conflict with us.`;
+  } else {
+    const have =
+      ours.length > 0 ? `Gateway API ${describeVersions(ours)}, installed by this program` : "no CRDs of the bundle";
+    return { action: "install", reason: `the cluster has ${have}` };
+  }
+
+  const missing = want.needs.filter((n) => !cluster.served.some((s) => s.kind === n.kind && s.version === n.version));
+  if (missing.length > 0) {
+    const fixes = newer
+      ? [
+          `kubectl apply --server-side -f ${gatewayApiCrdsUrl(newest)}   # the cluster's own release, whole`,
+          `pulumi config set ${CONFIG_NAMESPACE}:gatewayApiVersion ${newest}   # then, to say which release the stack uses`,
+        ]
+      : [
+          `kubectl apply --server-side --force-conflicts -f ${gatewayApiCrdsUrl(want.version)}   # if upgrading the cluster's CRDs is yours to decide`,
+        ];
+    if (!newer && newest !== undefined && atVersion(want.needs, newest).every((n) => servedBy(cluster, n))) {
+      fixes.push(
+        `pulumi config set ${CONFIG_NAMESPACE}:gatewayApiVersion ${newest}   # use the cluster's release as it is`,
+      );
+    }
+    return {
+      action: "refuse",
+      problem: `${why} They are left as they are, but they do not serve ${missing.map((n) => `${n.kind} ${GATEWAY_API_GROUP}/${n.version}`).join(", ")}, which this stack creates. Nothing was deployed.`,
+      fixes,
+    };
+  }
+  if (!want.retainOnDelete && ours.some(byPulumi)) {
+    return {
+      action: "refuse",
+      problem: `${why} They are left as they are; but ${CONFIG_NAMESPACE}:retainCrds is false, so leaving them out of this stack, which installed them, would delete them and every Gateway and route of the cluster with them. Nothing was deployed.`,
+      fixes: [
+        `remove them from the stack without touching the cluster: pulumi state delete '<urn>' for each CustomResourceDefinition (pulumi stack --show-urns lists them), then pulumi up`,
+      ],
+    };
+  }
+  return {
+    action: "skip",
+    warning:
+      `${why} This stack leaves them as they are and installs none of its ${want.version} bundle; they serve every kind it creates (${want.needs.map((n) => `${n.kind} ${n.version}`).join(", ")}). ` +
+      `To say so in the configuration and silence this warning: pulumi config set ${CONFIG_NAMESPACE}:installCrds false`,
+  };
+}
+
+function servedBy(cluster: ClusterGatewayApi, need: ApiNeed): boolean {
+  return cluster.served.some((s) => s.kind === need.kind && s.version === need.version);
+}
+
+/** The same kinds at the versions the program would use with bundle `version`. */
+function atVersion(needs: ApiNeed[], version: string): ApiNeed[] {
+  const v = gatewayApiVersions(version);
+  const at: Record<string, string> = { Gateway: v.gateway, HTTPRoute: v.httpRoute, ReferenceGrant: v.referenceGrant };
+  return needs.map((n) => ({ kind: n.kind, version: at[n.kind] ?? n.version }));
+}
+
+function describeVersions(crds: InstalledCrd[]): string {
+  const versions = [...new Set(crds.map((c) => c.bundleVersion ?? "of no bundle-version"))];
+  return versions.join(", ");
+}
+
+function describeManagers(crds: InstalledCrd[]): string {
+  const managers = [...new Set(crds.flatMap((c) => c.managers))];
+  return managers.length > 0 ? managers.map((m) => `'${m}'`).join(", ") : "no recorded field manager";
+}
+
+/** The bundle as `judgeGatewayApiCrds` needs it. */
+export function wantedBundle(crds: CrdConfig, needs: ApiNeed[], objects: ManifestObject[]): WantedBundle {
+  const crdObjects = objects.filter((o) => o.kind === "CustomResourceDefinition");
+  const annotated = crdObjects
+    .map((o) => (o.metadata.annotations as Record<string, string> | undefined)?.[BUNDLE_VERSION_ANNOTATION])
+    .find((v) => v !== undefined && semver.valid(v) !== null);
+  return {
+    version: annotated ?? crds.version,
+    crdNames: crdObjects.map((o) => o.metadata.name),
+    needs,
+    retainOnDelete: crds.retainOnDelete,
+  };
+}
+
+/** How the cluster is read; tests replace `read` so that no cluster is needed. */
+export const clusterGatewayApi = {
+  read: readClusterGatewayApi,
+  /** How long reading may take before the check is skipped. */
+  timeoutMs: 10_000,
+};
+
+/**
+ * The objects to register: the bundle, or none when the cluster's CRDs are left as they are (with
+ * a warning). Stops the program when the stack can neither install nor leave them.
+ */
+export async function checkClusterGatewayApi(
+  crds: CrdConfig,
+  needs: ApiNeed[],
+  objects: ManifestObject[],
+  cluster: ClusterGatewayApi | undefined,
+): Promise<ManifestObject[] | undefined> {
+  if (cluster === undefined) return objects;
+  const decision = judgeGatewayApiCrds(wantedBundle(crds, needs, objects), cluster);
+  if (decision.action === "install") return objects;
+  if (decision.action === "skip") {
+    await pulumi.log.warn(decision.warning);
+    return undefined;
+  }
+  throw userError(`${decision.problem}\n${decision.fixes.map((f) => `  Fix: ${f}`).join("\n")}`);
+}
+
+/** Reads the cluster's Gateway API, or warns and returns undefined when it cannot be read. */
+export async function readGatewayApiSafely(needs: ApiNeed[]): Promise<ClusterGatewayApi | undefined> {
+  try {
+    return await withTimeout(clusterGatewayApi.read(clusterSelection(), needs), clusterGatewayApi.timeoutMs);
+  } catch (error) {
+    await pulumi.log.warn(
+      `Could not read the cluster's Gateway API CRDs (${(error as Error).message}); installing the bundle without checking for a newer one or another owner.`,
+    );
+    return undefined;
+  }
+}
+
+function clusterSelection(): ClusterSelection {
+  // As stacks/storage-check.ts: the raw config, the kubeconfig being usually a secret.
+  const config = pulumi.runtime.allConfig();
+  return {
+    kubeconfig: config["kubernetes:kubeconfig"] || undefined,
+    context: config["kubernetes:context"] || undefined,
+    cluster: config["kubernetes:cluster"] || undefined,
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const PARTIAL_OBJECT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+const PARTIAL_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+
+interface ManagedField {
+  manager?: string;
+  subresource?: string;
+}
+interface Metadata {
+  name?: string;
+  annotations?: Record<string, string>;
+  managedFields?: ManagedField[];
+}
+
+/**
+ * Reads the cluster with @kubernetes/client-node (loaded on first use, shared with the storage
+ * check): only metadata of the CRDs, so that clusters with many large CRDs answer quickly.
+ */
+export async function readClusterGatewayApi(selection: ClusterSelection, needs: ApiNeed[]): Promise<ClusterGatewayApi> {
+  const k8s = await import("@kubernetes/client-node");
+  const kc = new k8s.KubeConfig();
+  if (selection.kubeconfig === undefined) kc.loadFromDefault();
+  else if (!selection.kubeconfig.includes("\n") && fs.existsSync(selection.kubeconfig))
+    kc.loadFromFile(selection.kubeconfig);
+  else kc.loadFromString(selection.kubeconfig);
+  if (selection.context !== undefined) kc.setCurrentContext(selection.context);
+  if (selection.cluster !== undefined) {
+    const current = kc.getCurrentContext();
+    kc.contexts = kc.contexts.map((c) => (c.name === current ? { ...c, cluster: selection.cluster as string } : c));
+  }
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new Error("the kubeconfig names no cluster server");
+  const get = async (path: string, accept = "application/json"): Promise<unknown> => {
+    const options: https.RequestOptions = { method: "GET", headers: { Accept: accept } };
+    await kc.applyToHTTPSOptions(options);
+    return getJson(`${server.replace(/\/+$/, "")}${path}`, options);
+  };
+
+  // v1beta1 too: the versions the stack would use at an older release (a fix may suggest one).
+  const versions = [...new Set(["v1", "v1beta1", ...needs.map((n) => n.version)])];
+  const [list, policy, ...discovery] = await Promise.all([
+    get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", PARTIAL_LIST),
+    get(`/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/${SAFE_UPGRADES_POLICY}`, PARTIAL_OBJECT),
+    ...versions.map((v) => get(`/apis/${GATEWAY_API_GROUP}/${v}`)),
+  ]);
+  const items = ((list as { items?: { metadata?: Metadata }[] } | undefined)?.items ?? []).map((i) => i.metadata ?? {});
+  const crds = items
+    .filter((m) => m.name?.endsWith(`.${GATEWAY_API_GROUP}`))
+    .map((m): InstalledCrd => ({
+      name: m.name as string,
+      bundleVersion: m.annotations?.[BUNDLE_VERSION_ANNOTATION],
+      channel: m.annotations?.[CHANNEL_ANNOTATION],
+      managers: [
+        ...new Set(
+          (m.managedFields ?? [])
+            .filter((f) => f.subresource !== "status" && f.manager !== undefined)
+            .map((f) => f.manager as string),
+        ),
+      ],
+    }));
+  const served = versions.flatMap((version, i) =>
+    ((discovery[i] as { resources?: { kind?: string; name?: string }[] } | undefined)?.resources ?? [])
+      .filter((r) => r.kind !== undefined && r.name !== undefined && !r.name.includes("/"))
+      .map((r) => ({ kind: r.kind as string, version })),
+  );
+  const policyMetadata = (policy as { metadata?: Metadata } | undefined)?.metadata;
+  return {
+    crds,
+    served,
+    policy: policyMetadata ? { bundleVersion: policyMetadata.annotations?.[BUNDLE_VERSION_ANNOTATION] } : undefined,
+  };
+}
+
+/** GET returning the parsed JSON body, or undefined for 404 (absent object or API). */
+function getJson(url: string, options: https.RequestOptions): Promise<unknown> {
+  const request = url.startsWith("http:") ? http.request : https.request;
+  return new Promise((resolve, reject) => {
+    const req = request(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("error", reject);
+      res.on("end", () => {
+        const body = Buffer.concat(chunks).toString("utf8");
+        const status = res.statusCode ?? 0;
+        if (status === 404) return resolve(undefined);
+        if (status < 200 || status >= 300) {
+          return reject(new Error(`GET ${new URL(url).pathname}: HTTP ${status} ${body.slice(0, 200)}`));
+        }
+        try {
+          resolve(JSON.parse(body));
+        } catch (err) {
+          reject(new Error(`GET ${new URL(url).pathname}: ${(err as Error).message}`));
+        }
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}

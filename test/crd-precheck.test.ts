@@ -1,0 +1,318 @@
+import * as assert from "assert";
+import * as http from "http";
+import { AddressInfo } from "net";
+
+import {
+  ClusterGatewayApi,
+  InstalledCrd,
+  WantedBundle,
+  clusterGatewayApi,
+  judgeGatewayApiCrds,
+  readClusterGatewayApi,
+} from "../stacks/crd-precheck";
+import { TYPES, byType, devSpec, prodSpec, runStack } from "./harness";
+
+/** A cluster without Gateway API: what every harness run sees unless a test says otherwise. */
+const EMPTY: ClusterGatewayApi = { crds: [], served: [] };
+
+// The harness does not know the cluster read yet: every program run in every test file would read
+// the developer's current cluster. Runs once, before any test of any file.
+before(() => {
+  clusterGatewayApi.read = async () => EMPTY;
+});
+
+const NAMES = ["gateways", "httproutes", "referencegrants", "gatewayclasses"].map(
+  (n) => `${n}.gateway.networking.k8s.io`,
+);
+const DEV_NEEDS = [
+  { kind: "Gateway", version: "v1" },
+  { kind: "HTTPRoute", version: "v1" },
+];
+const PROD_NEEDS = [...DEV_NEEDS, { kind: "ReferenceGrant", version: "v1" }];
+const want = (over: Partial<WantedBundle> = {}): WantedBundle => ({
+  version: "v1.6.3",
+  crdNames: NAMES,
+  needs: PROD_NEEDS,
+  retainOnDelete: true,
+  ...over,
+});
+
+/** Field managers as real clusters record them (status-only managers are left out when read). */
+const PULUMI = "pulumi-kubernetes-2c8b1f0e";
+const KUBECTL_SSA = "kubectl";
+const HELM = "helm";
+
+function bundle(version: string, managers: string[], channel = "standard"): InstalledCrd[] {
+  return NAMES.map((name) => ({ name, bundleVersion: version, channel, managers }));
+}
+/** What a bundle of `version` serves: ReferenceGrant v1beta1, and v1 from v1.5 on. */
+function servedBy(version: string): ClusterGatewayApi["served"] {
+  const v1ReferenceGrant = !/^v1\.[0-4]\./.test(version);
+  return [
+    { kind: "Gateway", version: "v1" },
+    { kind: "HTTPRoute", version: "v1" },
+    { kind: "GatewayClass", version: "v1" },
+    { kind: "ReferenceGrant", version: "v1beta1" },
+    ...(v1ReferenceGrant ? [{ kind: "ReferenceGrant", version: "v1" }] : []),
+  ];
+}
+function cluster(version: string, managers: string[], policy = true, channel = "standard"): ClusterGatewayApi {
+  return {
+    crds: bundle(version, managers, channel),
+    served: servedBy(version),
+    policy: policy ? { bundleVersion: version } : undefined,
+  };
+}
+
+describe("Gateway API CRDs already in the cluster", () => {
+  describe("are judged before anything is registered", () => {
+    it("installs the bundle on a cluster without Gateway API", () => {
+      assert.strictEqual(judgeGatewayApiCrds(want(), EMPTY).action, "install");
+    });
+
+    it("installs (or upgrades) over CRDs this program installed, of the same or an older release", () => {
+      for (const version of ["v1.6.3", "v1.6.0", "v1.2.1"]) {
+        const verdict = judgeGatewayApiCrds(want(), cluster(version, [PULUMI], false));
+        assert.strictEqual(verdict.action, "install", version);
+      }
+      // Co-managed by kubectl with identical values: the stack still manages them.
+      assert.strictEqual(judgeGatewayApiCrds(want(), cluster("v1.6.3", [PULUMI, KUBECTL_SSA])).action, "install");
+    });
+
+    for (const policy of [true, false]) {
+      const withPolicy = policy ? "with" : "without";
+
+      it(`never downgrades a newer bundle, ${withPolicy} the safe-upgrades policy: skips it, naming both releases`, () => {
+        for (const managers of [[KUBECTL_SSA], [HELM], [PULUMI, KUBECTL_SSA]]) {
+          const verdict = judgeGatewayApiCrds(want(), cluster("v1.7.0", managers, policy));
+          assert.strictEqual(verdict.action, "skip", managers.join());
+          if (verdict.action !== "skip") continue;
+          assert.match(
+            verdict.warning,
+            /The cluster has Gateway API v1\.7\.0, newer than dot-ai-gateway:gatewayApiVersion v1\.6\.3/,
+          );
+          assert.match(verdict.warning, /installs none of its v1\.6\.3 bundle/);
+          assert.match(verdict.warning, /Gateway v1, HTTPRoute v1, ReferenceGrant v1/);
+          assert.match(verdict.warning, /pulumi config set dot-ai-gateway:installCrds false/);
+          assert.match(
+            verdict.warning,
+            policy
+              ? /safe-upgrades admission policy \(v1\.7\.0\) would refuse/
+              : /nothing on this cluster would have stopped/,
+          );
+        }
+      });
+
+      it(`leaves same-release CRDs another field manager applied, ${withPolicy} the policy, instead of a field conflict`, () => {
+        const verdict = judgeGatewayApiCrds(want(), cluster("v1.6.3", [KUBECTL_SSA], policy));
+        assert.strictEqual(verdict.action, "skip");
+        if (verdict.action === "skip") {
+          assert.match(verdict.warning, /Gateway API v1\.6\.3 CRDs managed by 'kubectl', not by this program/);
+        }
+      });
+    }
+
+    it("compares releases as versions, not strings, and counts a newer release candidate", () => {
+      assert.strictEqual(judgeGatewayApiCrds(want(), cluster("v1.10.0", [PULUMI])).action, "skip");
+      assert.strictEqual(judgeGatewayApiCrds(want(), cluster("v1.7.0-rc.1", [PULUMI])).action, "skip");
+      assert.strictEqual(
+        judgeGatewayApiCrds(want({ version: "v1.10.0" }), cluster("v1.9.0", [PULUMI])).action,
+        "install",
+      );
+    });
+
+    it("counts a newer bundle when only one CRD or only the admission policy is newer", () => {
+      const mixed = cluster("v1.6.3", [PULUMI]);
+      mixed.crds[1] = { ...mixed.crds[1], bundleVersion: "v1.7.0", managers: [KUBECTL_SSA] };
+      assert.strictEqual(judgeGatewayApiCrds(want(), mixed).action, "skip");
+      const policyOnly = { ...cluster("v1.6.3", [PULUMI]), policy: { bundleVersion: "v1.7.0" } };
+      assert.strictEqual(judgeGatewayApiCrds(want(), policyOnly).action, "skip");
+    });
+
+    it("refuses, naming the fix, when the cluster's newer CRDs lack a kind the stack creates", () => {
+      const partial = cluster("v1.7.0", [KUBECTL_SSA]);
+      partial.crds = partial.crds.filter((c) => !c.name.startsWith("referencegrants"));
+      partial.served = partial.served.filter((s) => s.kind !== "ReferenceGrant");
+      assert.strictEqual(judgeGatewayApiCrds(want({ needs: DEV_NEEDS }), partial).action, "skip", "dev needs none");
+      const verdict = judgeGatewayApiCrds(want(), partial);
+      assert.strictEqual(verdict.action, "refuse");
+      if (verdict.action !== "refuse") return;
+      assert.match(verdict.problem, /newer than dot-ai-gateway:gatewayApiVersion v1\.6\.3/);
+      assert.match(
+        verdict.problem,
+        /do not serve ReferenceGrant gateway\.networking\.k8s\.io\/v1.*Nothing was deployed/,
+      );
+      assert.match(
+        verdict.fixes[0],
+        /^kubectl apply --server-side -f https:\/\/github\.com\/kubernetes-sigs\/gateway-api\/releases\/download\/v1\.7\.0\/standard-install\.yaml/,
+      );
+    });
+
+    it("refuses when only a newer safe-upgrades policy is left: the API server would refuse our CRDs", () => {
+      const verdict = judgeGatewayApiCrds(want(), { crds: [], served: [], policy: { bundleVersion: "v1.7.0" } });
+      assert.strictEqual(verdict.action, "refuse");
+      if (verdict.action === "refuse") assert.match(verdict.problem, /would refuse older CRDs/);
+      // An older or same-release policy left behind does not stop the install.
+      const same = judgeGatewayApiCrds(want(), { crds: [], served: [], policy: { bundleVersion: "v1.6.3" } });
+      assert.strictEqual(same.action, "install");
+    });
+
+    it("does not upgrade an older bundle someone else manages: uses it when it serves the stack, else names both fixes", () => {
+      const helmV121 = cluster("v1.2.1", [HELM], false);
+      assert.strictEqual(judgeGatewayApiCrds(want({ needs: DEV_NEEDS }), helmV121).action, "skip");
+      const verdict = judgeGatewayApiCrds(want(), helmV121);
+      assert.strictEqual(verdict.action, "refuse");
+      if (verdict.action !== "refuse") return;
+      assert.match(verdict.problem, /do not serve ReferenceGrant gateway\.networking\.k8s\.io\/v1/);
+      assert.match(verdict.fixes[0], /kubectl apply --server-side --force-conflicts -f .*\/download\/v1\.6\.3\//);
+      // At v1.2.1 the program creates the ReferenceGrant as v1beta1, which that bundle serves.
+      assert.ok(verdict.fixes.some((f) => /pulumi config set dot-ai-gateway:gatewayApiVersion v1\.2\.1/.test(f)));
+    });
+
+    it("leaves the experimental channel alone: the standard CRDs would drop its kinds and fields", () => {
+      const verdict = judgeGatewayApiCrds(want(), cluster("v1.6.3", [PULUMI], true, "experimental"));
+      assert.strictEqual(verdict.action, "skip");
+      if (verdict.action === "skip") assert.match(verdict.warning, /experimental channel of Gateway API v1\.6\.3/);
+    });
+
+    it("with retainCrds false, refuses to leave out CRDs the stack installed: dropping them would delete them", () => {
+      const verdict = judgeGatewayApiCrds(want({ retainOnDelete: false }), cluster("v1.7.0", [PULUMI, KUBECTL_SSA]));
+      assert.strictEqual(verdict.action, "refuse");
+      if (verdict.action === "refuse") {
+        assert.match(verdict.problem, /retainCrds is false/);
+        assert.match(verdict.fixes[0], /pulumi state delete/);
+      }
+      // CRDs it never managed are not in its state: leaving them deletes nothing.
+      const foreign = judgeGatewayApiCrds(want({ retainOnDelete: false }), cluster("v1.7.0", [KUBECTL_SSA]));
+      assert.strictEqual(foreign.action, "skip");
+    });
+  });
+
+  describe("in the whole program", () => {
+    const runWith = async (spec: ReturnType<typeof devSpec>, found: ClusterGatewayApi | Error) => {
+      clusterGatewayApi.read = async () => {
+        if (found instanceof Error) throw found;
+        return found;
+      };
+      try {
+        return await runStack(spec);
+      } finally {
+        clusterGatewayApi.read = async () => EMPTY;
+      }
+    };
+
+    it("registers no Gateway API object over CRDs it leaves, and still deploys dot-ai", async () => {
+      const run = await runWith(devSpec(), cluster("v1.6.3", [KUBECTL_SSA]));
+      if (run.error) throw run.error;
+      for (const type of [TYPES.crd, TYPES.admissionPolicy, TYPES.admissionPolicyBinding]) {
+        assert.deepStrictEqual(byType(run, type), [], type);
+      }
+      assert.strictEqual(byType(run, TYPES.release).length, 1);
+      assert.ok(run.warnings.some((w) => /managed by 'kubectl'/.test(w)));
+    });
+
+    it("stops before registering anything when it can neither install nor leave them", async () => {
+      const partial = cluster("v1.7.0", [KUBECTL_SSA]);
+      partial.served = partial.served.filter((s) => s.kind !== "ReferenceGrant");
+      const run = await runWith(prodSpec(), partial);
+      assert.ok(run.error, "the program stops");
+      assert.match(run.error.message, /do not serve ReferenceGrant/);
+      assert.match(run.error.message, /\n {2}Fix: kubectl apply --server-side -f /);
+      assert.deepStrictEqual(run.resources, []);
+    });
+
+    it("installs as before, with a warning, when the cluster cannot be read", async () => {
+      const run = await runWith(devSpec(), new Error("connect ECONNREFUSED 127.0.0.1:6443"));
+      if (run.error) throw run.error;
+      assert.ok(byType(run, TYPES.crd).length > 0);
+      assert.ok(run.warnings.some((w) => /ECONNREFUSED.*installing the bundle without checking/.test(w)));
+    });
+  });
+
+  describe("are read with four small requests", () => {
+    let server: http.Server;
+    let port: number;
+    const requests: string[] = [];
+    before(async () => {
+      server = http.createServer((req, res) => {
+        requests.push(`${req.url} ${req.headers.accept} ${req.headers.authorization}`);
+        const send = (code: number, body: unknown) => {
+          res.writeHead(code, { "content-type": "application/json" });
+          res.end(JSON.stringify(body));
+        };
+        const url = (req.url ?? "").split("?")[0];
+        if (url === "/apis/apiextensions.k8s.io/v1/customresourcedefinitions") {
+          return send(200, {
+            kind: "PartialObjectMetadataList",
+            apiVersion: "meta.k8s.io/v1",
+            items: [
+              {
+                metadata: {
+                  name: "httproutes.gateway.networking.k8s.io",
+                  annotations: {
+                    "gateway.networking.k8s.io/bundle-version": "v1.7.0",
+                    "gateway.networking.k8s.io/channel": "standard",
+                  },
+                  managedFields: [
+                    { manager: "kubectl", operation: "Apply" },
+                    { manager: "kube-apiserver", operation: "Update", subresource: "status" },
+                  ],
+                },
+              },
+              { metadata: { name: "certificates.cert-manager.io", managedFields: [{ manager: "helm" }] } },
+            ],
+          });
+        }
+        if (url === "/apis/gateway.networking.k8s.io/v1") {
+          return send(200, {
+            kind: "APIResourceList",
+            groupVersion: "gateway.networking.k8s.io/v1",
+            resources: [
+              { name: "httproutes", kind: "HTTPRoute" },
+              { name: "httproutes/status", kind: "HTTPRoute" },
+            ],
+          });
+        }
+        send(404, { kind: "Status", status: "Failure", reason: "NotFound", code: 404 });
+      });
+      await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+      port = (server.address() as AddressInfo).port;
+    });
+    after(() => server.close());
+
+    it("metadata only, through the cluster the stack's kubernetes config selects", async () => {
+      const kubeconfig = `apiVersion: v1
+kind: Config
+current-context: here
+clusters:
+- name: local
+  cluster: { server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true }
+contexts:
+- name: here
+  context: { cluster: local, user: tester }
+users:
+- name: tester
+  user: { token: test-token }
+`;
+      const found = await readClusterGatewayApi({ kubeconfig }, DEV_NEEDS);
+      assert.deepStrictEqual(found, {
+        crds: [
+          {
+            name: "httproutes.gateway.networking.k8s.io",
+            bundleVersion: "v1.7.0",
+            channel: "standard",
+            managers: ["kubectl"],
+          },
+        ],
+        served: [{ kind: "HTTPRoute", version: "v1" }],
+        policy: undefined,
+      });
+      assert.strictEqual(requests.length, 4);
+      assert.ok(requests.every((r) => r.endsWith("Bearer test-token")));
+      assert.ok(requests.some((r) => /customresourcedefinitions .*as=PartialObjectMetadataList/.test(r)));
+      assert.ok(
+        requests.some((r) => /validatingadmissionpolicies\/safe-upgrades\.gateway\.networking\.k8s\.io /.test(r)),
+      );
+    });
+  });
+});
