@@ -23,8 +23,18 @@ export interface SharedGatewayArgs {
    * lets the app's HTTPRoute attach. With `Selector`, namespaces need `routeNamespaceLabels`.
    */
   allowedRoutes: AllowedRoutesFrom;
-  /** Namespaces whose HTTPRoutes are meant to use this Gateway (named in the ReferenceGrant). */
+  /**
+   * Namespaces whose HTTPRoutes are meant to use this Gateway, named in the ReferenceGrant (a
+   * record; attachment is `allowedRoutes`). A ReferenceGrant names each namespace, it has no
+   * selector. Empty: no ReferenceGrant.
+   */
   routeNamespaces: string[];
+  /**
+   * `protect` the Gateway and its namespace (whose deletion would delete the Gateway), so that
+   * `pulumi destroy` refuses, before deleting anything, while app stacks may be attached.
+   * @default false
+   */
+  protect?: boolean;
   /** Wait until the Gateway is `Programmed` (needs a Gateway controller). Default true. */
   waitForProgrammed?: boolean;
   /** How long each wait may take before `pulumi up` fails. Default 600. */
@@ -52,6 +62,8 @@ export class SharedGateway extends pulumi.ComponentResource {
   public readonly gatewayNamespace: string;
   /** Labels an application namespace needs for its routes to be admitted. */
   public readonly routeNamespaceLabels: Record<string, string>;
+  /** Which namespaces the listeners admit routes from. */
+  public readonly allowedRoutes: AllowedRoutesFrom;
   /** The first address the Gateway controller published, or "pending". */
   public readonly address: pulumi.Output<string>;
   public readonly gateway: k8s.apiextensions.CustomResource;
@@ -60,13 +72,15 @@ export class SharedGateway extends pulumi.ComponentResource {
     super("dot-ai-gateway:platform:SharedGateway", name, {}, opts);
     this.gatewayName = args.gatewayName;
     this.gatewayNamespace = args.namespace;
+    this.allowedRoutes = args.allowedRoutes;
     this.routeNamespaceLabels = args.allowedRoutes === "Selector" ? { [ROUTE_NAMESPACE_LABEL]: args.gatewayName } : {};
+    const protect = args.protect ?? false;
     const timeout = args.waitTimeoutSeconds ?? AWAIT_TIMEOUT_SECONDS;
 
     const namespace = new k8s.core.v1.Namespace(
       args.namespace,
       { metadata: { name: args.namespace } },
-      { parent: this },
+      { parent: this, protect },
     );
 
     let certificate: k8s.apiextensions.CustomResource | undefined;
@@ -126,7 +140,7 @@ export class SharedGateway extends pulumi.ComponentResource {
       // The Gateway names its CRD and its certificate Secret only by plain strings, so the graph
       // cannot see either dependency: without the CRDs it cannot be created, and without the
       // issued certificate its HTTPS listener would not be Programmed.
-      { parent: this, dependsOn: [...(args.crds ?? []), ...(certificate ? [certificate] : [])] },
+      { parent: this, protect, dependsOn: [...(args.crds ?? []), ...(certificate ? [certificate] : [])] },
     );
 
     // A ReferenceGrant governs cross-namespace *references* (backendRefs, certificateRefs); Gateway
@@ -136,24 +150,26 @@ export class SharedGateway extends pulumi.ComponentResource {
     // allowedRoutes does not already allow.
     const grantVersion = args.referenceGrantVersion ?? "v1";
     const otherGrantVersion = grantVersion === "v1" ? "v1beta1" : "v1";
-    new k8s.apiextensions.CustomResource(
-      "route-reference-grant",
-      {
-        apiVersion: `${GATEWAY_API}/${grantVersion}`,
-        kind: "ReferenceGrant",
-        metadata: { name: `${args.gatewayName}-routes`, namespace: namespace.metadata.name },
-        spec: {
-          from: args.routeNamespaces.map((ns) => ({ group: GATEWAY_API, kind: "HTTPRoute", namespace: ns })),
-          to: [{ group: GATEWAY_API, kind: "Gateway", name: args.gatewayName }],
+    if (args.routeNamespaces.length > 0) {
+      new k8s.apiextensions.CustomResource(
+        "route-reference-grant",
+        {
+          apiVersion: `${GATEWAY_API}/${grantVersion}`,
+          kind: "ReferenceGrant",
+          metadata: { name: `${args.gatewayName}-routes`, namespace: namespace.metadata.name },
+          spec: {
+            from: args.routeNamespaces.map((ns) => ({ group: GATEWAY_API, kind: "HTTPRoute", namespace: ns })),
+            to: [{ group: GATEWAY_API, kind: "Gateway", name: args.gatewayName }],
+          },
         },
-      },
-      {
-        parent: this,
-        dependsOn: args.crds ?? [],
-        // The same object under the other version: moving between bundles updates it in place.
-        aliases: [{ type: `kubernetes:${GATEWAY_API}/${otherGrantVersion}:ReferenceGrant` }],
-      },
-    );
+        {
+          parent: this,
+          dependsOn: args.crds ?? [],
+          // The same object under the other version: moving between bundles updates it in place.
+          aliases: [{ type: `kubernetes:${GATEWAY_API}/${otherGrantVersion}:ReferenceGrant` }],
+        },
+      );
+    }
 
     if (certificate && (args.tls?.waitForReady ?? true)) {
       explainSlowWait({
@@ -179,6 +195,8 @@ export class SharedGateway extends pulumi.ComponentResource {
     this.registerOutputs({
       gatewayName: this.gatewayName,
       gatewayNamespace: this.gatewayNamespace,
+      allowedRoutes: this.allowedRoutes,
+      routeNamespaceLabels: this.routeNamespaceLabels,
       address: this.address,
     });
   }

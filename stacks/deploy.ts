@@ -5,46 +5,141 @@ import { ChartSettings, GatewayWiring } from "../components/chart-values";
 import { createdGatewayName } from "../components/chart-contract";
 import { GatewayApiCrds } from "../components/crds";
 import { gatewayApiVersions } from "../components/gateway-api";
-import { SharedGateway } from "../components/platform";
-import { ApiKeys, CreationConfig, ReferenceConfig, StackConfig } from "./config";
+import { SharedGateway, SharedGatewayArgs } from "../components/platform";
+import {
+  ApiKeys,
+  AppStackConfig,
+  CombinedConfig,
+  CrdConfig,
+  CreationConfig,
+  PlatformFacts,
+  PlatformStackConfig,
+  ReferenceConfig,
+  SharedGatewayConfig,
+  StackConfig,
+} from "./config";
+import { resolvePlatform } from "./config/platform-stack-reference";
 import { ApiNeed, loadGatewayApiBundle } from "./crd-manifest";
 import { kubernetesProvider } from "./kubernetes-provider";
 import { checkQdrantStorage } from "./storage-check";
 
-/** What a deployed stack reports, whichever pattern it uses. */
+/** What a deployed stack reports, whichever role and pattern it has. */
 export interface Deployment {
   gatewayName: string;
   gatewayNamespace: string;
   /** Known only for the shared Gateway, whose status Pulumi tracks. */
   gatewayAddress?: pulumi.Output<string>;
-  app: DotAi;
+  /** Absent on a platform stack. */
+  app?: DotAi;
+  /** Present on a platform stack. */
+  platform?: SharedGateway;
+  /** On an app stack: the Gateway it attached to, as checked. */
+  platformFacts?: PlatformFacts;
 }
 
-/** Wires the stack's components for its mode: the reference or the creation pattern. */
+/** Wires the stack's components for its role and pattern. */
 export async function deploy(config: StackConfig, apiKeys: ApiKeys): Promise<Deployment> {
+  if (config.role === "app") return deployAppStack(config, apiKeys);
   // Both before any resource is registered: a bundled Qdrant that can never get a volume stops
   // the program here, in seconds, instead of in Helm's 10-minute timeout.
   const [objects] = await Promise.all([
     config.crds.install ? loadGatewayApiBundle(config.crds, apiNeeds(config)) : undefined,
-    checkQdrantStorage(config.app),
+    config.role === "combined" ? checkQdrantStorage(config.app) : undefined,
   ]);
   const opts: pulumi.ComponentResourceOptions = { providers: [kubernetesProvider()] };
   const crds = objects
     ? new GatewayApiCrds("gateway-api-crds", { objects, retainOnDelete: config.crds.retainOnDelete }, opts)
     : undefined;
+  if (config.role === "platform") return deployPlatformStack(config, opts, crds);
   return config.mode === "reference"
     ? deployReference(config, apiKeys, opts, crds)
     : deployCreation(config, apiKeys, opts, crds);
 }
 
 /** The Gateway API kinds this stack creates (itself or through the chart), at the versions its bundle serves. */
-function apiNeeds(config: StackConfig): ApiNeed[] {
+function apiNeeds(config: CombinedConfig | PlatformStackConfig): ApiNeed[] {
   const v = gatewayApiVersions(config.crds.version);
   const needs = [
     { kind: "Gateway", version: v.gateway },
     { kind: "HTTPRoute", version: v.httpRoute },
   ];
   return config.mode === "reference" ? [...needs, { kind: "ReferenceGrant", version: v.referenceGrant }] : needs;
+}
+
+/** The shared Gateway as the platform component builds it, from the stack's settings. */
+function sharedGatewayArgs(
+  shared: SharedGatewayConfig,
+  crds: CrdConfig,
+  routeNamespaces: string[],
+  crdResources: pulumi.Resource[] | undefined,
+): SharedGatewayArgs {
+  return {
+    namespace: shared.namespace,
+    gatewayName: shared.name,
+    gatewayClassName: shared.className,
+    allowedRoutes: shared.allowedRoutes,
+    routeNamespaces,
+    waitForProgrammed: shared.waitForProgrammed,
+    waitTimeoutSeconds: shared.waitTimeoutSeconds,
+    referenceGrantVersion: gatewayApiVersions(crds.version).referenceGrant,
+    tls: shared.tls && {
+      domain: shared.tls.domain,
+      clusterIssuer: shared.tls.clusterIssuer,
+      secretName: shared.tls.secretName,
+      waitForReady: shared.tls.waitForReady,
+    },
+    crds: crdResources,
+  };
+}
+
+/** A platform stack: the shared Gateway that app stacks attach to, protected from `pulumi destroy`. */
+function deployPlatformStack(
+  config: PlatformStackConfig,
+  opts: pulumi.ComponentResourceOptions,
+  crds?: GatewayApiCrds,
+): Deployment {
+  const platform = new SharedGateway(
+    "platform",
+    {
+      ...sharedGatewayArgs(config.sharedGateway, config.crds, config.routeNamespaces, crds?.resources),
+      protect: config.protectGateway,
+    },
+    opts,
+  );
+  if (!config.protectGateway) {
+    pulumi.log.warn(
+      `dot-ai-gateway:protectGateway is false: \`pulumi destroy\` on this stack deletes Gateway ${config.sharedGateway.namespace}/${config.sharedGateway.name} and its namespace, and with them the entry point of every app stack attached to it. Before destroying, check which apps are attached: kubectl get namespaces -l ${
+        Object.entries(platform.routeNamespaceLabels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(",") || "<label>"
+      }; kubectl get gateway -n ${config.sharedGateway.namespace} ${config.sharedGateway.name} -o jsonpath='{.status.listeners[*].attachedRoutes}'`,
+      platform,
+    );
+  }
+  return {
+    gatewayName: platform.gatewayName,
+    gatewayNamespace: platform.gatewayNamespace,
+    gatewayAddress: platform.address,
+    platform,
+  };
+}
+
+/**
+ * An app stack: the Gateway is found (platform stack outputs) and checked before any resource is
+ * registered; then only the app's own namespace, token, Secret and release.
+ */
+async function deployAppStack(config: AppStackConfig, apiKeys: ApiKeys): Promise<Deployment> {
+  const [facts] = await Promise.all([resolvePlatform(config), checkQdrantStorage(config.app)]);
+  const opts: pulumi.ComponentResourceOptions = { providers: [kubernetesProvider()] };
+  const app = deployApp(
+    config,
+    apiKeys,
+    opts,
+    { pattern: "reference", gatewayName: facts.gatewayName, gatewayNamespace: facts.gatewayNamespace },
+    { ...config.namespaceLabels, ...facts.routeNamespaceLabels },
+    [],
+  );
+  return { gatewayName: facts.gatewayName, gatewayNamespace: facts.gatewayNamespace, app, platformFacts: facts };
 }
 
 /** prod: the platform's shared Gateway, and dot-ai's HTTPRoute attached to it. */
@@ -54,26 +149,9 @@ function deployReference(
   opts: pulumi.ComponentResourceOptions,
   crds?: GatewayApiCrds,
 ): Deployment {
-  const shared = config.sharedGateway;
   const platform = new SharedGateway(
     "platform",
-    {
-      namespace: shared.namespace,
-      gatewayName: shared.name,
-      gatewayClassName: shared.className,
-      allowedRoutes: shared.allowedRoutes,
-      routeNamespaces: [config.app.namespace],
-      waitForProgrammed: shared.waitForProgrammed,
-      waitTimeoutSeconds: shared.waitTimeoutSeconds,
-      referenceGrantVersion: gatewayApiVersions(config.crds.version).referenceGrant,
-      tls: shared.tls && {
-        domain: shared.tls.domain,
-        clusterIssuer: shared.tls.clusterIssuer,
-        secretName: shared.tls.secretName,
-        waitForReady: shared.tls.waitForReady,
-      },
-      crds: crds?.resources,
-    },
+    sharedGatewayArgs(config.sharedGateway, config.crds, [config.app.namespace], crds?.resources),
     opts,
   );
   const app = deployApp(
@@ -117,7 +195,7 @@ function deployCreation(
 }
 
 function deployApp(
-  config: StackConfig,
+  config: CombinedConfig | AppStackConfig,
   apiKeys: ApiKeys,
   opts: pulumi.ComponentResourceOptions,
   gateway: GatewayWiring,

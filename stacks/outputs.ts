@@ -1,10 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { SSE_PATH, chartFullname } from "../components/chart-contract";
-import { StackConfig } from "./config";
+import { AppStackConfig, CombinedConfig, PLATFORM_CONTRACT, PlatformStackConfig, StackConfig } from "./config";
+import { PlatformOutputName } from "./config/platform";
 import { Deployment } from "./deploy";
 
-export interface StackOutputs {
+/** What a stack with dot-ai exports (role combined or app). */
+export interface AppStackOutputs {
+  /** Only on app stacks: combined stacks export what they always did. */
+  role?: "app";
+  /** Only on app stacks: the platform stack the Gateway came from. */
+  platformStack?: string;
   mode: string;
   gatewayName: string;
   gatewayNamespace: string;
@@ -18,9 +24,60 @@ export interface StackOutputs {
   verify: Record<string, string>;
 }
 
+/**
+ * What a platform stack exports: the contract app stacks read through a StackReference
+ * (`PLATFORM_OUTPUTS`), plus the address and commands for people.
+ */
+export type PlatformStackOutputs = Record<PlatformOutputName, unknown> & {
+  mode: "reference";
+  gatewayAddress: pulumi.Output<string>;
+  protectGateway: boolean;
+  verify: Record<string, string>;
+};
+
+export type StackOutputs = AppStackOutputs | PlatformStackOutputs;
+
 export function stackOutputs(config: StackConfig, deployment: Deployment): StackOutputs {
-  const url = `${config.https ? "https" : "http"}://${config.hostname}`;
-  const token = deployment.app.authToken;
+  return config.role === "platform" ? platformOutputs(config, deployment) : appOutputs(config, deployment);
+}
+
+function platformOutputs(config: PlatformStackConfig, deployment: Deployment): PlatformStackOutputs {
+  const shared = config.sharedGateway;
+  const labels = deployment.platform?.routeNamespaceLabels ?? {};
+  const selector = Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+  const gateway = `kubectl get gateway ${shared.name} -n ${shared.namespace}`;
+  return {
+    role: "platform",
+    platformContract: PLATFORM_CONTRACT,
+    mode: "reference",
+    gatewayName: shared.name,
+    gatewayNamespace: shared.namespace,
+    gatewayAddress: deployment.gatewayAddress ?? pulumi.output("pending"),
+    allowedRoutes: shared.allowedRoutes,
+    routeNamespaceLabels: labels,
+    https: shared.tls !== undefined,
+    // "" rather than undefined: Pulumi warns about undefined outputs, and app stacks read "" as none.
+    certificateDomain: shared.tls?.domain ?? "",
+    gatewayApiVersion: config.crds.version,
+    protectGateway: config.protectGateway,
+    verify: {
+      gateway,
+      attachedRoutes: `${gateway} -o jsonpath='{range .status.listeners[*]}{.name}={.attachedRoutes}{"\\n"}{end}'`,
+      appNamespaces: selector
+        ? `kubectl get namespaces -l ${selector}`
+        : `kubectl get httproutes -A -o jsonpath='{range .items[?(@.spec.parentRefs[0].name=="${shared.name}")]}{.metadata.namespace}{"\\n"}{end}'`,
+    },
+  };
+}
+
+function appOutputs(config: CombinedConfig | AppStackConfig, deployment: Deployment): AppStackOutputs {
+  const https = config.role === "app" ? (deployment.platformFacts?.https ?? true) : config.https;
+  const url = `${https ? "https" : "http"}://${config.hostname}`;
+  const app = deployment.app;
+  if (!app) throw new Error("a stack with dot-ai deployed no DotAi component");
+  const token = app.authToken;
   const mcpConfig = pulumi.secret(
     token.apply((t) =>
       JSON.stringify(
@@ -32,6 +89,12 @@ export function stackOutputs(config: StackConfig, deployment: Deployment): Stack
   );
   const ns = config.app.namespace;
   return {
+    ...(config.role === "app"
+      ? {
+          role: "app" as const,
+          platformStack: config.platform.kind === "stack" ? config.platform.stack : "",
+        }
+      : {}),
     mode: config.mode,
     gatewayName: deployment.gatewayName,
     gatewayNamespace: deployment.gatewayNamespace,

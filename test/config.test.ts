@@ -374,7 +374,7 @@ describe("configuration", () => {
       config: { hostname: "dot-ai.example.com", gatewayClassName: "nginx" },
       secrets: KEYS,
     });
-    assert.ok(result.ok);
+    assert.ok(result.ok && result.config.role === "combined", "prod is a combined stack by default");
     const c = result.config;
     assert.deepStrictEqual(c.crds.source, {
       kind: "url",
@@ -399,7 +399,7 @@ describe("configuration", () => {
       ["1500ms", 2],
     ] as const) {
       const result = parse(prodSpec({ waitTimeout: value }));
-      assert.ok(result.ok && result.config.mode === "reference");
+      assert.ok(result.ok && result.config.role === "combined" && result.config.mode === "reference");
       assert.strictEqual(result.config.sharedGateway.waitTimeoutSeconds, seconds, value);
     }
   });
@@ -415,7 +415,7 @@ describe("configuration", () => {
 
   it("takes a packaged chart's version from the Chart.yaml inside it", () => {
     const result = parse(prodSpec({ chart: "test/charts/dot-ai-1.25.0.tgz" }));
-    assert.ok(result.ok);
+    assert.ok(result.ok && result.config.role === "combined");
     assert.strictEqual(result.config.app.chart, REAL_CHARTS["1.25.0"]);
     assert.strictEqual(result.config.app.chartVersion, "1.25.0");
     assert.deepStrictEqual(result.config.crds.source, { kind: "file", path: FIXTURE_CRDS });

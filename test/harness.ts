@@ -43,12 +43,16 @@ export interface RecordedResource {
   rawInputs: unknown;
   dependencies: string[];
   retainOnDelete: boolean;
+  /** `protect`: `pulumi destroy` refuses to delete it. */
+  protect: boolean;
   /** Provider reference (`<urn>::<id>`), for custom resources. */
   provider: string;
 }
 
 export interface StackRun {
   resources: RecordedResource[];
+  /** Reads of other stacks' state (StackReferences), by the referenced stack's name. */
+  stackReads: string[];
   outputs: Record<string, unknown>;
   secretOutputs: Set<string>;
   warnings: string[];
@@ -57,11 +61,23 @@ export interface StackRun {
 
 export const MOCK_TOKEN = "mock-auth-token-0123456789abcdefghijklmnopqrstuvwx";
 
+/** The type a `pulumi.StackReference` reads as (a read resource, with the referenced stack's name as id). */
+export const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+
 class RecordingMocks implements pulumi.runtime.Mocks {
+  constructor(private readonly stacks: Readonly<Record<string, StackOutputsSpec>>) {}
+
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     throw new Error(`unexpected invoke ${args.token}`);
   }
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+    if (args.type === STACK_REFERENCE) {
+      // As the engine answers a StackReference read: the stack's outputs and which are secret.
+      const name = String(args.inputs.name);
+      const stack = this.stacks[name];
+      if (stack === undefined) throw new Error(`unknown stack "${name}"`);
+      return { id: name, state: { name, outputs: stack.outputs, secretOutputNames: stack.secretOutputNames ?? [] } };
+    }
     const state: Record<string, unknown> = { ...args.inputs };
     if (args.type === "random:index/randomPassword:RandomPassword") {
       state.result = `${MOCK_TOKEN}-${args.inputs.keepers?.rotation ?? ""}`;
@@ -79,10 +95,17 @@ interface RegisterRequest {
   getParent(): string;
   getDependenciesList(): string[];
   getRetainondelete(): boolean;
+  getProtect(): boolean | undefined;
   getProvider(): string;
   getObject(): { toJavaScript(): unknown } | undefined;
 }
+interface ReadRequest {
+  getType(): string;
+  getName(): string;
+  getId(): string;
+}
 interface Monitor {
+  readResource(req: ReadRequest, callback: (err: unknown, res: unknown) => void): Promise<void>;
   registerResource(
     req: RegisterRequest,
     callback: (err: unknown, res: { getUrn(): string } | undefined) => void,
@@ -97,10 +120,18 @@ export interface StackSpec {
   secrets?: Record<string, string>;
   /** What the storage check reads from the "cluster" (an Error: the cluster cannot be reached). */
   storage?: ClusterStorage | Error;
+  /** Other stacks a StackReference may read, by fully qualified name; any other name is unknown. */
+  stacks?: Record<string, StackOutputsSpec>;
+}
+
+/** A referenced stack as the engine holds it. */
+export interface StackOutputsSpec {
+  outputs: Record<string, unknown>;
+  secretOutputNames?: string[];
 }
 
 export async function runStack(spec: StackSpec): Promise<StackRun> {
-  await pulumi.runtime.setMocks(new RecordingMocks(), PROJECT, spec.stack, false);
+  await pulumi.runtime.setMocks(new RecordingMocks(spec.stacks ?? {}), PROJECT, spec.stack, false);
   const all: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...spec.config, ...spec.secrets })) all[`${PROJECT}:${k}`] = v;
   pulumi.runtime.setAllConfig(
@@ -116,6 +147,12 @@ export async function runStack(spec: StackSpec): Promise<StackRun> {
 
   const resources: RecordedResource[] = [];
   const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
+  const stackReads: string[] = [];
+  const read = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, callback) => {
+    if (req.getType() === STACK_REFERENCE) stackReads.push(req.getId());
+    return read(req, callback);
+  };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) =>
     register(req, (err, res) => {
@@ -130,6 +167,7 @@ export async function runStack(spec: StackSpec): Promise<StackRun> {
           rawInputs,
           dependencies: req.getDependenciesList(),
           retainOnDelete: req.getRetainondelete(),
+          protect: req.getProtect() === true,
           provider: req.getProvider(),
         });
       }
@@ -157,10 +195,10 @@ export async function runStack(spec: StackSpec): Promise<StackRun> {
       } else outputs[key] = value;
     }
     await settle(resources);
-    return { resources, outputs, secretOutputs, warnings };
+    return { resources, stackReads, outputs, secretOutputs, warnings };
   } catch (error) {
     await settle(resources);
-    return { resources, outputs: {}, secretOutputs: new Set(), warnings, error: error as Error };
+    return { resources, stackReads, outputs: {}, secretOutputs: new Set(), warnings, error: error as Error };
   } finally {
     process.chdir(cwd);
     log.warn = originalWarn;
@@ -251,6 +289,67 @@ function stackSpec(
 
 export function prodSpec(config: Record<string, string> = {}, secrets: Record<string, string> = KEYS): StackSpec {
   return stackSpec("prod", "dot-ai.example.com", config, secrets);
+}
+
+/** The platform stack the app specs reference, as a local backend names it. */
+export const PLATFORM_STACK = "organization/dot-ai-gateway/platform";
+
+/** A platform stack: the shared Gateway only (no hostname, chart or API keys). */
+export function platformSpec(config: Record<string, string> = {}): StackSpec {
+  return {
+    stack: "platform",
+    config: {
+      role: "platform",
+      domain: "example.com",
+      gatewayClassName: "nginx",
+      gatewayApiCrdsFile: FIXTURE_CRDS,
+      ...config,
+    },
+  };
+}
+
+/** What a deployed `platformSpec()` stack exports (the contract app stacks read). */
+export function platformOutputs(overrides: Record<string, unknown> = {}): StackOutputsSpec {
+  return {
+    outputs: {
+      role: "platform",
+      platformContract: 1,
+      mode: "reference",
+      gatewayName: "cluster-gateway",
+      gatewayNamespace: "gateway-system",
+      gatewayAddress: "10.0.0.1",
+      allowedRoutes: "Selector",
+      routeNamespaceLabels: { "dot-ai-gateway/shared-gateway": "cluster-gateway" },
+      https: true,
+      certificateDomain: "example.com",
+      gatewayApiVersion: "v1.6.3",
+      protectGateway: true,
+      ...overrides,
+    },
+  };
+}
+
+/** An app stack of team `team` on the platform stack (whose outputs `platform` gives; null: no such stack). */
+export function appSpec(
+  team: string,
+  config: Record<string, string> = {},
+  platform: StackOutputsSpec | null = platformOutputs(),
+  secrets: Record<string, string> = KEYS,
+): StackSpec {
+  return {
+    stack: `app-${team}`,
+    config: {
+      role: "app",
+      platformStack: PLATFORM_STACK,
+      hostname: `${team}.example.com`,
+      namespace: `dot-ai-${team}`,
+      releaseName: `dot-ai-${team}`,
+      chart: REAL_CHARTS["2.2.2"],
+      ...config,
+    },
+    secrets,
+    stacks: platform ? { [PLATFORM_STACK]: platform } : {},
+  };
 }
 
 export function devSpec(config: Record<string, string> = {}, secrets: Record<string, string> = KEYS): StackSpec {

@@ -1,13 +1,30 @@
 import { chartFullname } from "../../components/chart-contract";
 import { checkDomain, checkHostname, isCoveredByWildcard, parentDomain, parseGatewayDuration } from "../validators";
 import { ConfigReader, removeCommand, setCommand } from "./reader";
-import { ALLOWED_ROUTES, CONFIG_NAMESPACE, CreatedGatewayConfig, Mode, SharedGatewayConfig } from "./types";
+import {
+  ALLOWED_ROUTES,
+  AllowedRoutesFrom,
+  CONFIG_NAMESPACE,
+  CreatedGatewayConfig,
+  Mode,
+  SharedGatewayConfig,
+} from "./types";
 
 /** What both Gateway flavours are read against. */
 export interface GatewayContext {
+  /** "" on a platform stack, which serves many hostnames. */
   hostname: string;
   https: boolean;
-  appNamespace: string;
+}
+
+/** The app in the same stack as the shared Gateway (role combined). */
+interface SharedGatewayContext extends GatewayContext {
+  appNamespace?: string;
+  /** `All` on a combined stack, `Selector` on a platform stack. */
+  defaultAllowedRoutes: AllowedRoutesFrom;
+}
+
+interface CreatedGatewayContext extends GatewayContext {
   releaseName: string;
 }
 
@@ -26,18 +43,20 @@ export function readGatewayClassName(r: ConfigReader, mode: Mode | undefined): s
 }
 
 /** The reference pattern's shared Gateway, Certificate and route admission. */
-export function readSharedGateway(r: ConfigReader, className: string, ctx: GatewayContext): SharedGatewayConfig {
+export function readSharedGateway(r: ConfigReader, className: string, ctx: SharedGatewayContext): SharedGatewayConfig {
   const namespace = r.dnsLabel("gatewayNamespace", "gateway-system", "namespace name");
   const name = r.dnsLabel("gatewayName", "cluster-gateway", "Gateway name");
-  const allowedRoutes = r.oneOf("allowedRoutes", ALLOWED_ROUTES, "All", "Selector");
+  const allowedRoutes = r.oneOf("allowedRoutes", ALLOWED_ROUTES, ctx.defaultAllowedRoutes, "Selector");
   if (allowedRoutes === "Same") {
     r.report(
       "allowedRoutes",
-      `is 'Same': the shared Gateway would admit routes only from '${namespace}', so dot-ai's HTTPRoute in '${ctx.appNamespace}' could never attach (a ReferenceGrant does not change that)`,
+      ctx.appNamespace !== undefined
+        ? `is 'Same': the shared Gateway would admit routes only from '${namespace}', so dot-ai's HTTPRoute in '${ctx.appNamespace}' could never attach (a ReferenceGrant does not change that)`
+        : `is 'Same': the shared Gateway would admit routes only from '${namespace}', so no app stack's HTTPRoute (each in its own namespace) could ever attach (a ReferenceGrant does not change that)`,
       `${setCommand("allowedRoutes", "Selector")}   # or All`,
     );
   }
-  if (ctx.appNamespace === namespace) {
+  if (ctx.appNamespace !== undefined && ctx.appNamespace === namespace) {
     r.report(
       "namespace",
       `is '${ctx.appNamespace}', the same as the shared Gateway's namespace; the platform and the app own separate namespaces`,
@@ -53,7 +72,7 @@ export function readSharedGateway(r: ConfigReader, className: string, ctx: Gatew
     waitTimeoutSeconds: readWaitTimeout(r),
     tls: ctx.https
       ? {
-          domain: readDomain(r, ctx.hostname),
+          domain: readDomain(r, ctx.hostname, ctx.appNamespace === undefined),
           clusterIssuer: r.dnsSubdomain("clusterIssuer", "letsencrypt-prod"),
           secretName: r.dnsSubdomain("tlsSecretName", "wildcard-tls"),
           waitForReady: r.bool("waitForCertificate", true),
@@ -81,14 +100,16 @@ function readWaitTimeout(r: ConfigReader): number {
 }
 
 /** The wildcard certificate's domain: given, or the hostname's parent; it must cover the hostname. */
-function readDomain(r: ConfigReader, hostname: string): string {
+function readDomain(r: ConfigReader, hostname: string, platformOnly: boolean): string {
   const hostnameValid = hostname !== "" && checkHostname(hostname) === undefined;
   const given = r.optional("domain");
   const domain = given ?? (hostname ? parentDomain(hostname) : "");
   if (!domain) {
     r.report(
       "domain",
-      "is needed for HTTPS (the wildcard certificate) and cannot be derived because hostname is not set either",
+      platformOnly
+        ? "is needed for HTTPS on a platform stack: the wildcard certificate's domain, under which every app stack's hostname must be"
+        : "is needed for HTTPS (the wildcard certificate) and cannot be derived because hostname is not set either",
       setCommand("domain", "example.com"),
     );
     return domain;
@@ -117,7 +138,11 @@ const SHARED_GATEWAY_ONLY = [
 ];
 
 /** The creation pattern's chart-created Gateway. */
-export function readCreatedGateway(r: ConfigReader, className: string, ctx: GatewayContext): CreatedGatewayConfig {
+export function readCreatedGateway(
+  r: ConfigReader,
+  className: string,
+  ctx: CreatedGatewayContext,
+): CreatedGatewayConfig {
   for (const key of SHARED_GATEWAY_ONLY.filter((k) => r.has(k))) {
     r.report(
       key,
@@ -154,7 +179,7 @@ function readAnnotations(r: ConfigReader): Record<string, string> {
   return parsed ?? {};
 }
 
-function parseStringMap(text: string): Record<string, string> | undefined {
+export function parseStringMap(text: string): Record<string, string> | undefined {
   try {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;

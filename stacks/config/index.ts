@@ -11,15 +11,19 @@ import * as pulumi from "@pulumi/pulumi";
 import { ApiKeyProvider } from "../../components/chart-contract";
 import { userError } from "../errors";
 import { isSecretConfigKey } from "../secret-config";
-import { checkHostname } from "../validators";
+import { checkDnsSubdomain, checkHostname } from "../validators";
 import { readApp } from "./app";
 import { readCrds } from "./crds";
-import { readCreatedGateway, readGatewayClassName, readSharedGateway } from "./gateway";
+import { parseStringMap, readCreatedGateway, readGatewayClassName, readSharedGateway } from "./gateway";
 import { readMode } from "./mode";
+import { checkAppAgainstPlatform, readPlatformSource, readPlatformStack } from "./platform";
+import { readRole } from "./role";
 import { ConfigReader, removeCommand, setCommand } from "./reader";
 import {
+  AppStackConfig,
   CONFIG_KEYS,
   CONFIG_NAMESPACE,
+  CombinedConfig,
   ConfigInput,
   ConfigProblem,
   ConfigResult,
@@ -28,24 +32,90 @@ import {
 } from "./types";
 
 export * from "./types";
+export { PLATFORM_CONTRACT, PLATFORM_OUTPUTS, checkAppAgainstPlatform, platformFactsFromOutputs } from "./platform";
 
 export function parseConfig(input: ConfigInput): ConfigResult {
   const r = new ConfigReader(input);
   reportUnknownKeys(r);
+  const role = readRole(r);
+  let config: StackConfig | undefined;
+  if (role === "platform") config = readPlatformStack(r);
+  if (role === "app") config = readAppStack(r);
+  if (role === "combined") config = readCombined(r);
+  if (r.problems.length > 0 || !config) return { ok: false, problems: r.problems, warnings: r.warnings };
+  return { ok: true, config, warnings: r.warnings };
+}
+
+/** The platform and dot-ai in one stack, in either pattern: what prod and dev have always been. */
+function readCombined(r: ConfigReader): CombinedConfig | undefined {
   const mode = readMode(r);
   const hostname = readHostname(r);
   const https = r.bool("https", mode === "reference");
   const crds = readCrds(r);
   const app = readApp(r);
   const className = readGatewayClassName(r, mode);
-  const gateway = { hostname, https, appNamespace: app.namespace, releaseName: app.releaseName };
-  const common = { stack: input.stack, hostname, https, crds, app };
+  const common = { role: "combined" as const, stack: r.stack, hostname, https, crds, app };
+  if (mode === "reference") {
+    const ctx = { hostname, https, appNamespace: app.namespace, defaultAllowedRoutes: "All" as const };
+    return { ...common, mode, sharedGateway: readSharedGateway(r, className, ctx) };
+  }
+  if (mode === "creation") {
+    const ctx = { hostname, https, releaseName: app.releaseName };
+    return { ...common, mode, createdGateway: readCreatedGateway(r, className, ctx) };
+  }
+  return undefined;
+}
 
-  let config: StackConfig | undefined;
-  if (mode === "reference") config = { ...common, mode, sharedGateway: readSharedGateway(r, className, gateway) };
-  if (mode === "creation") config = { ...common, mode, createdGateway: readCreatedGateway(r, className, gateway) };
-  if (r.problems.length > 0 || !config) return { ok: false, problems: r.problems, warnings: r.warnings };
-  return { ok: true, config, warnings: r.warnings };
+/**
+ * dot-ai on a Gateway this stack does not own. With explicit Gateway settings everything is
+ * checked here; with `platformStack` the checks against the platform run once its outputs are read.
+ */
+function readAppStack(r: ConfigReader): AppStackConfig | undefined {
+  const hostname = readHostname(r);
+  const app = readApp(r);
+  const namespaceLabels = readNamespaceLabels(r);
+  const platform = readPlatformSource(r, r.input.project);
+  if (!platform) return undefined;
+  if (platform.kind === "explicit") {
+    for (const p of checkAppAgainstPlatform({ hostname, namespace: app.namespace, namespaceLabels }, platform.facts)) {
+      r.report(p.key, p.problem, p.fix);
+    }
+  }
+  return { role: "app", mode: "reference", stack: r.stack, hostname, app, platform, namespaceLabels };
+}
+
+/** Kubernetes label syntax: an optional DNS-subdomain prefix and '/', then a name of up to 63 characters. */
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+function readNamespaceLabels(r: ConfigReader): Record<string, string> {
+  const text = r.optional("namespaceLabels");
+  if (text === undefined) return {};
+  const fix = `pulumi config set --path '${CONFIG_NAMESPACE}:namespaceLabels.shared-gateway-access' true`;
+  const labels = parseStringMap(text);
+  if (!labels) {
+    r.report("namespaceLabels", "must be a JSON object of string values", fix);
+    return {};
+  }
+  for (const [key, value] of Object.entries(labels)) {
+    const slash = key.lastIndexOf("/");
+    const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+    const name = key.slice(slash + 1);
+    if (!LABEL_NAME.test(name) || (prefix !== undefined && checkDnsSubdomain(prefix) !== undefined)) {
+      r.report(
+        "namespaceLabels",
+        `'${key}' is not a Kubernetes label key ([prefix/]name, name at most 63 characters)`,
+        fix,
+      );
+    } else if (!LABEL_VALUE.test(value)) {
+      r.report(
+        "namespaceLabels",
+        `the value of '${key}' is not a Kubernetes label value (at most 63 characters of letters, digits, '-', '_', '.')`,
+        fix,
+      );
+    }
+  }
+  return labels;
 }
 
 /** Typos must not silently fall back to defaults. */
@@ -77,10 +147,11 @@ function readHostname(r: ConfigReader): string {
   return hostname;
 }
 
-export function formatProblems(problems: readonly ConfigProblem[]): string {
+/** Every problem, numbered, each with its fix; `what` names what is wrong as a whole. */
+export function formatProblems(problems: readonly ConfigProblem[], what = "Invalid configuration"): string {
   const lines = problems.map((p, i) => `  ${i + 1}. ${CONFIG_NAMESPACE}:${p.key} ${p.problem}.\n     Fix: ${p.fix}`);
   const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
-  return `Invalid configuration (${count}); nothing was deployed:\n${lines.join("\n")}`;
+  return `${what} (${count}); nothing was deployed:\n${lines.join("\n")}`;
 }
 
 /** The API keys as secret Outputs; their values never leave Pulumi's secret handling. */
@@ -97,13 +168,20 @@ export function loadConfig(): { config: StackConfig; apiKeys: ApiKeys } {
     values[key] = value;
     if (isSecretConfigKey(fullKey)) secretKeys.add(key);
   }
-  const result = parseConfig({ stack: pulumi.getStack(), values, secretKeys, baseDir: process.cwd() });
+  const result = parseConfig({
+    stack: pulumi.getStack(),
+    project: pulumi.getProject(),
+    values,
+    secretKeys,
+    baseDir: process.cwd(),
+  });
   for (const warning of result.warnings) pulumi.log.warn(warning);
   if (!result.ok) throw userError(formatProblems(result.problems));
 
   const pulumiConfig = new pulumi.Config(CONFIG_NAMESPACE);
   const apiKeys: ApiKeys = {};
-  for (const provider of result.config.app.apiKeyProviders) {
+  const providers = result.config.role === "platform" ? [] : result.config.app.apiKeyProviders;
+  for (const provider of providers) {
     apiKeys[provider] = pulumiConfig.requireSecret(apiKeyConfigKey(provider));
   }
   return { config: result.config, apiKeys };

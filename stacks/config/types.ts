@@ -10,6 +10,14 @@ export const MODES: readonly Mode[] = ["reference", "creation"];
 export type AllowedRoutesFrom = "All" | "Same" | "Selector";
 export const ALLOWED_ROUTES: readonly AllowedRoutesFrom[] = ["All", "Same", "Selector"];
 
+/**
+ * What a stack deploys: `combined` (default: the platform and dot-ai in one stack, as prod and dev
+ * always did), `platform` (CRDs, Gateway namespace, Certificate, shared Gateway; no dot-ai) or `app`
+ * (dot-ai attached to a Gateway another stack, or nobody, owns).
+ */
+export type Role = "combined" | "platform" | "app";
+export const ROLES: readonly Role[] = ["combined", "platform", "app"];
+
 /** Which pattern each well-known stack uses when its config does not say. */
 export const DEFAULT_MODE_BY_STACK: Readonly<Record<string, Mode>> = { prod: "reference", dev: "creation" };
 
@@ -74,11 +82,67 @@ interface CommonConfig {
   app: AppConfig;
 }
 
-/** The reference pattern: a shared Gateway owned by the platform. */
-export type ReferenceConfig = CommonConfig & { mode: "reference"; sharedGateway: SharedGatewayConfig };
+/** The reference pattern in one stack: a shared Gateway owned by the platform. */
+export type ReferenceConfig = CommonConfig & {
+  role: "combined";
+  mode: "reference";
+  sharedGateway: SharedGatewayConfig;
+};
 /** The creation pattern: the chart creates its own Gateway. */
-export type CreationConfig = CommonConfig & { mode: "creation"; createdGateway: CreatedGatewayConfig };
-export type StackConfig = ReferenceConfig | CreationConfig;
+export type CreationConfig = CommonConfig & {
+  role: "combined";
+  mode: "creation";
+  createdGateway: CreatedGatewayConfig;
+};
+
+/** A platform stack: the shared Gateway for every app stack, and no dot-ai. */
+export interface PlatformStackConfig {
+  role: "platform";
+  mode: "reference";
+  stack: string;
+  crds: CrdConfig;
+  sharedGateway: SharedGatewayConfig;
+  /** Namespaces named in the ReferenceGrant (a record only; none: no ReferenceGrant). */
+  routeNamespaces: string[];
+  /** `protect` on the Gateway and its namespace: `pulumi destroy` refuses while it is on. */
+  protectGateway: boolean;
+}
+
+/**
+ * What an app stack knows of the Gateway it attaches to: read from the platform stack's outputs,
+ * or given as explicit settings for a Gateway that no Pulumi stack owns.
+ */
+export interface PlatformFacts {
+  gatewayName: string;
+  gatewayNamespace: string;
+  /** Unknown for a Gateway given by explicit settings. */
+  allowedRoutes?: AllowedRoutesFrom;
+  /** Labels the listeners' Selector wants on an app namespace ({} with All). */
+  routeNamespaceLabels: Record<string, string>;
+  https: boolean;
+  /** The platform certificate's domain (`*.<domain>` and `<domain>`), when known and HTTPS is on. */
+  certificateDomain?: string;
+  /** The Gateway API bundle the platform installed, when known. */
+  gatewayApiVersion?: string;
+}
+
+/** Where an app stack finds its Gateway. */
+export type PlatformSource = { kind: "stack"; stack: string } | { kind: "explicit"; facts: PlatformFacts };
+
+/** An app stack: dot-ai attached to a Gateway it does not own. */
+export interface AppStackConfig {
+  role: "app";
+  mode: "reference";
+  stack: string;
+  hostname: string;
+  app: AppConfig;
+  platform: PlatformSource;
+  /** Extra labels on the app namespace (`namespaceLabels`), besides what the platform asks for. */
+  namespaceLabels: Record<string, string>;
+}
+
+export type CombinedConfig = ReferenceConfig | CreationConfig;
+export type StackConfig = CombinedConfig | PlatformStackConfig | AppStackConfig;
 
 export interface ConfigProblem {
   key: string;
@@ -88,6 +152,8 @@ export interface ConfigProblem {
 
 export interface ConfigInput {
   stack: string;
+  /** The Pulumi project, when known: an app stack must not name its own stack as the platform. */
+  project?: string;
   /** Config values of this project's namespace, keyed without the namespace prefix. */
   values: Readonly<Record<string, string>>;
   /** Keys (without prefix) whose value was stored with `--secret`. */
@@ -101,6 +167,11 @@ export type ConfigResult =
 
 /** Every key this program reads, with a one-line description; any other key in the namespace is refused. */
 export const CONFIG_KEYS: Readonly<Record<string, string>> = {
+  role: "combined | platform | app",
+  platformStack: "app stacks: the platform stack, <org>/<project>/<stack>",
+  namespaceLabels: "app stacks: extra labels on the app namespace (JSON object)",
+  routeNamespaces: "platform stacks: namespaces the ReferenceGrant records (JSON list)",
+  protectGateway: "platform stacks: protect the Gateway and its namespace from pulumi destroy",
   mode: "reference | creation",
   allowCreationModeOnProd: "allow the creation pattern on the prod stack",
   hostname: "public host name of the MCP server",
