@@ -446,6 +446,7 @@ describe("the committed stack files", () => {
         baseDir: REPO_ROOT,
       });
       assert.ok(result.ok, !result.ok ? formatProblems(result.problems) : "");
+      assert.strictEqual(result.config.role, "combined");
       assert.strictEqual(result.config.mode, mode);
     });
   }

@@ -62,6 +62,13 @@ describe("prod stack (reference pattern)", () => {
     }
   });
 
+  it("protects nothing: a combined stack is destroyed as it always was (only platform stacks protect their Gateway)", () => {
+    assert.deepStrictEqual(
+      run.resources.filter((r) => r.protect).map((r) => r.name),
+      [],
+    );
+  });
+
   it("grants HTTPRoutes from the app namespace a reference to the Gateway, by name only", () => {
     const grant = one(run, TYPES.referenceGrant);
     assert.strictEqual(grant.inputs.metadata.namespace, "gateway-system");
