@@ -1,0 +1,155 @@
+/** doctor's command line, output, reading of the Pulumi CLI's JSON, and the opt-in probes (loopback only). */
+import * as assert from "assert";
+import * as http from "http";
+import { AddressInfo } from "net";
+
+import { judgeDns, judgeSse, probesSkipped, runProbes } from "../doctor/checks/probe";
+import { parseArgs } from "../doctor/cli";
+import type { Expectations } from "../doctor/expectations";
+import { failed, toJson, toText } from "../doctor/report";
+import { fail, pass, skip } from "../doctor/result";
+import { configInput, outputsRead, sha256 } from "../doctor/stack";
+
+const REPORT = {
+  stack: "prod",
+  about: "reference pattern, https://dot-ai.example.com",
+  checks: [
+    pass("crds", "Gateway API CRDs", "4 CRDs present"),
+    fail("route", "HTTPRoute", "dot-ai/dot-ai: NotAllowedByListeners", "label missing", [
+      "kubectl label namespace dot-ai a=b",
+    ]),
+    skip("probe-sse", "SSE", "off by default"),
+  ],
+};
+
+describe("doctor command line", () => {
+  it("takes the stack as an argument or --stack, the project directory, --json and --probe", () => {
+    assert.deepStrictEqual(parseArgs(["prod", "--json"], "/p"), { cwd: "/p", json: true, probe: false, stack: "prod" });
+    assert.deepStrictEqual(parseArgs(["--stack", "dev", "-C", "/x", "--probe"], "/p"), {
+      cwd: "/x",
+      json: false,
+      probe: true,
+      stack: "dev",
+    });
+    assert.deepStrictEqual(parseArgs([], "/p"), { cwd: "/p", json: false, probe: false });
+    assert.deepStrictEqual(parseArgs(["--bogus"], "/p"), { error: "unknown option --bogus" });
+    assert.deepStrictEqual(parseArgs(["a", "b"], "/p"), { error: "one stack only (got a and b)" });
+    assert.deepStrictEqual(parseArgs(["--cwd"], "/p"), { error: "--cwd needs a value" });
+    assert.strictEqual(parseArgs(["-h"], "/p"), "help");
+  });
+
+  it("prints a checklist with cause and fix under each failure, coloured only when asked", () => {
+    const text = toText(REPORT, false);
+    assert.ok(!text.includes("\x1b["), "no escape codes off a terminal");
+    assert.match(text, /PASS {2}Gateway API CRDs {2}4 CRDs present/);
+    assert.match(
+      text,
+      /FAIL {2}HTTPRoute {9}dot-ai\/dot-ai: NotAllowedByListeners\n +cause: label missing\n +fix: {3}kubectl label/,
+    );
+    assert.match(text, /SKIP {2}SSE {15}skipped: off by default/);
+    assert.match(text, /1 passed, 1 failed, 1 skipped$/);
+    assert.ok(toText(REPORT, true).includes("\x1b[31mFAIL\x1b[0m"), "red FAIL on a terminal");
+  });
+
+  it("--json: one document with ok false when a check failed; the exit code follows the same rule", () => {
+    const doc = JSON.parse(toJson(REPORT));
+    assert.strictEqual(doc.ok, false);
+    assert.deepStrictEqual(doc.counts, { pass: 1, fail: 1, skip: 1 });
+    assert.strictEqual(doc.checks[1].fix[0], "kubectl label namespace dot-ai a=b");
+    assert.ok(failed(REPORT));
+    assert.ok(!failed({ ...REPORT, checks: [REPORT.checks[0], REPORT.checks[2]] }));
+  });
+
+  it("reads `pulumi config --json`: secret values are absent and stand in as set", () => {
+    const { values, secretKeys } = configInput({
+      "dot-ai-gateway:hostname": { value: "dot-ai.example.com", secret: false },
+      "dot-ai-gateway:anthropicApiKey": { secret: true },
+      "kubernetes:context": { value: "kind", secret: false },
+    });
+    assert.deepStrictEqual(values, { hostname: "dot-ai.example.com", anthropicApiKey: "[secret]" });
+    assert.deepStrictEqual([...secretKeys], ["anthropicApiKey"]);
+  });
+
+  it("keeps only a digest of the authToken output", () => {
+    const out = outputsRead({
+      mode: "reference",
+      gatewayName: "cluster-gateway",
+      gatewayNamespace: "gateway-system",
+      url: "https://dot-ai.example.com",
+      authToken: "secret-token",
+      mcpConfig: "{...secret-token...}",
+    });
+    assert.strictEqual(out.authTokenDigest, sha256("secret-token"));
+    assert.ok(!JSON.stringify(out).includes("secret-token"));
+  });
+});
+
+describe("doctor --probe", () => {
+  it("is off by default, saying so", () => {
+    assert.deepStrictEqual(
+      probesSkipped().map((r) => [r.id, r.status]),
+      [
+        ["probe-dns", "skip"],
+        ["probe-sse", "skip"],
+      ],
+    );
+  });
+
+  it("compares the hostname's addresses with the Gateway's", () => {
+    assert.strictEqual(judgeDns("a.example.com", ["10.0.0.1"], ["10.0.0.1"]).status, "pass");
+    const elsewhere = judgeDns("a.example.com", ["10.0.0.9"], ["10.0.0.1"]);
+    assert.match(elsewhere.cause!, /points elsewhere/);
+    assert.match(
+      judgeDns("a.example.com", new Error("ENOTFOUND"), ["10.0.0.1"]).fix![0],
+      /A\/AAAA record a\.example\.com -> 10\.0\.0\.1/,
+    );
+  });
+
+  it("maps the SSE answer to a cause", () => {
+    assert.strictEqual(judgeSse("https://a", { status: 200, contentType: "text/event-stream" }).status, "pass");
+    assert.match(judgeSse("https://a", { status: 401, contentType: "application/json" }).cause!, /refused the token/);
+    assert.match(judgeSse("https://a", new Error("self-signed certificate")).cause!, /not trusted/);
+  });
+
+  describe("against a local server on 127.0.0.1", () => {
+    let server: http.Server;
+    let url = "";
+    const seen: (string | undefined)[] = [];
+    before(async () => {
+      server = http.createServer((req, res) => {
+        seen.push(req.headers.authorization);
+        if (req.url !== "/sse" || req.headers.authorization !== "Bearer right") {
+          res.writeHead(401).end();
+          return;
+        }
+        // An event stream that never ends: the probe must not wait for its end.
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write("event: endpoint\ndata: /messages\n\n");
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+
+    const x = () => ({ hostname: "localhost", url, app: {} }) as unknown as Expectations;
+    const snapshot = { readAt: 0, crds: [], gateway: null };
+    const lookup = { lookup: async () => ["127.0.0.1"] };
+
+    it("sends the bearer token and accepts an event stream without reading it to the end", async () => {
+      const { realProbeIo } = await import("../doctor/checks/probe");
+      const [, sse] = await runProbes(x(), snapshot, "right", { ...realProbeIo, ...lookup }, 2000);
+      assert.strictEqual(sse.status, "pass", JSON.stringify(sse));
+      assert.strictEqual(seen.at(-1), "Bearer right");
+    });
+
+    it("reports a refused token", async () => {
+      const { realProbeIo } = await import("../doctor/checks/probe");
+      const [, sse] = await runProbes(x(), snapshot, "wrong", { ...realProbeIo, ...lookup }, 2000);
+      assert.strictEqual(sse.status, "fail");
+      assert.match(sse.summary, /: 401/);
+    });
+  });
+});
