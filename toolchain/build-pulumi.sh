@@ -8,15 +8,13 @@
 #                                github.com/pulumi/pulumi-random is not served by the module proxy.
 #
 # Usage: toolchain/build-pulumi.sh
-# Progress goes to stderr; at the end stdout gets the bin directories, one per line, to put on
-# PATH (the engine runs language hosts and providers it finds on PATH without downloading them,
-# as long as PULUMI_IGNORE_AMBIENT_PLUGINS is unset):
-#   PATH="$(toolchain/build-pulumi.sh | paste -sd:):$PATH"
-# The first is the CLI's, which also holds the Node.js language host (a link) and the dynamic
-# provider plugin; the others hold one provider each. For every provider taken from PATH the
-# engine prints "warning: using pulumi-resource-<name> from $PATH at ..." (it only stays quiet for
-# plugins it bundles); `pulumi plugin install resource <name> <version> --file <binary>` into
-# PULUMI_HOME is the way to run it without that warning.
+# Progress goes to stderr; at the end stdout gets what toolchain/env.sh sets up, one per line:
+#   path DIR                            the CLI's bin directory, for PATH (it also holds the Node.js
+#                                       language host, a link, and the dynamic provider plugin);
+#   plugin KIND NAME VERSION BINARY     a provider to install into PULUMI_HOME under the version the
+#                                       npm SDK asks for, e.g. plugin resource kubernetes 4.24.1 ...
+# Providers are installed (as links) rather than put on PATH: the engine prints "warning: using
+# pulumi-resource-<name> from $PATH at ..." for every provider it takes from PATH, on every run.
 # Idempotent: a component already built at its pinned version is not built again.
 # The first build takes a while (the CLI is large); each build's output is in $TC_LOGS/<component>.log.
 
@@ -126,4 +124,7 @@ done
 tc_log "pulumi toolchain ready: pulumi v$PULUMI_VERSION, pulumi-language-nodejs v$PULUMI_LANGUAGE_NODEJS_VERSION, pulumi-resource-kubernetes $PULUMI_KUBERNETES_VERSION (pair with npm @pulumi/kubernetes@$PULUMI_KUBERNETES_NPM_VERSION)"
 # Not $nodejs_bin: the language host must be found in the CLI's directory (see above), and with
 # its own directory on PATH ahead of the CLI's the engine would warn about it.
-printf '%s\n' "$cli_bin" "$(tc_prefix pulumi-resource-kubernetes "$PULUMI_KUBERNETES_VERSION")/bin" "$random_bin"
+printf 'path %s\n' "$cli_bin"
+printf 'plugin resource kubernetes %s %s\n' "$PULUMI_KUBERNETES_NPM_VERSION" \
+  "$(tc_prefix pulumi-resource-kubernetes "$PULUMI_KUBERNETES_VERSION")/bin/pulumi-resource-kubernetes"
+printf 'plugin resource random %s %s\n' "$PULUMI_RANDOM_STANDIN_VERSION" "$random_bin/pulumi-resource-random"

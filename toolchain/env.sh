@@ -2,7 +2,8 @@
 # Sourced by the sandbox and end-to-end scripts: builds whatever of the local toolchain is missing
 # (cached by version; seconds when nothing is), puts it on PATH, and sets up Pulumi to run fully
 # offline: a local file backend, a passphrase secrets provider, no update checks and no plugin
-# downloads, with the language host and providers taken from PATH.
+# downloads, with the language host taken from PATH and the providers linked into PULUMI_HOME as
+# installed plugins (so the engine does not warn about plugins found on PATH).
 #
 # Needs: PULUMI_STATE_DIR (where the file backend and stack config files live).
 
@@ -13,24 +14,34 @@ source "$TOOLCHAIN_DIR/lib.sh"
 : "${PULUMI_STATE_DIR:?PULUMI_STATE_DIR must name the directory for Pulumi state}"
 
 tc_load_toolchain() {
-  local dirs dir
+  local lines kind what name version binary
   # Captured first: a failed build must stop the caller (set -e does not see into `< <(...)`).
-  dirs=$("$TOOLCHAIN_DIR/build-pulumi.sh")
-  while read -r dir; do PATH="$dir:$PATH"; done <<<"$dirs"
+  lines=$("$TOOLCHAIN_DIR/build-pulumi.sh")
   "$TOOLCHAIN_DIR/build-cluster.sh" >/dev/null
   # shellcheck source=/dev/null
   source "$TC_ROOT/cluster.env"
-  export PATH
 
   mkdir -p "$PULUMI_STATE_DIR/backend" "$PULUMI_STATE_DIR/home"
   export PULUMI_HOME="$PULUMI_STATE_DIR/home"
+  while read -r kind what name version binary; do
+    case $kind in
+      path) PATH="$what:$PATH" ;;
+      # What `pulumi plugin install --file` would lay out, with a link instead of a 100 MB copy.
+      plugin)
+        mkdir -p "$PULUMI_HOME/plugins/$what-$name-v$version"
+        ln -sfn "$binary" "$PULUMI_HOME/plugins/$what-$name-v$version/pulumi-$what-$name"
+        ;;
+    esac
+  done <<<"$lines"
+  export PATH
   export PULUMI_BACKEND_URL="file://$PULUMI_STATE_DIR/backend"
   # Throwaway local state only: this passphrase protects nothing outside this directory.
   export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-dot-ai-gateway-local}"
   export PULUMI_SKIP_UPDATE_CHECK=true
   export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
   export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
-  unset PULUMI_IGNORE_AMBIENT_PLUGINS
+  # Only the linked plugins: a provider someone has on PATH must not stand in for ours.
+  export PULUMI_IGNORE_AMBIENT_PLUGINS=true
 }
 
 # tc_local_project REPO : a copy of the Pulumi project under $PULUMI_STATE_DIR/project, refreshed
