@@ -94,7 +94,8 @@ export function judgeGatewayApiCrds(want: WantedBundle, cluster: ClusterGatewayA
   }
   const ours = cluster.crds.filter((c) => want.crdNames.includes(c.name));
   const byPulumi = (c: InstalledCrd) => c.managers.some((m) => PULUMI_FIELD_MANAGER.test(m));
-  const foreign = ours.filter((c) => !byPulumi(c));
+  // No recorded manager at all (fields nobody owns, e.g. stripped): nothing to conflict with.
+  const foreign = ours.filter((c) => c.managers.length > 0 && !byPulumi(c));
   const experimental = cluster.crds.filter((c) => c.channel === "experimental");
   const versions = [...cluster.crds.map((c) => c.bundleVersion), cluster.policy?.bundleVersion].filter(
     (v): v is string => v !== undefined && semver.valid(v) !== null,
