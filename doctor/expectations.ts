@@ -128,10 +128,10 @@ export function expectationsFrom(stack: string, config: ConfigResult, outputs: S
   const role: Role = (c as { role?: Role }).role ?? "combined";
   const mode = c.mode;
   const hostname = "hostname" in c ? c.hostname : "";
-  const https = outputs.url !== undefined ? outputs.url.startsWith("https://") : "https" in c && c.https === true;
-
   const shared = "sharedGateway" in c ? c.sharedGateway : undefined;
   const created = "createdGateway" in c ? c.createdGateway : undefined;
+  // The url says it for a stack with dot-ai; a platform stack has no url, its Gateway config says.
+  const https = outputs.url !== undefined ? outputs.url.startsWith("https://") : (shared ?? created)?.tls !== undefined;
   const owner: GatewayOwner = role === "app" ? "platform" : mode === "creation" ? "chart" : "stack";
   const gateway: GatewayExpectations = {
     name: outputs.gatewayName,

@@ -32,12 +32,11 @@ const RESET = "\x1b[0m";
 
 export function toText(report: Report, colour: boolean): string {
   const paint = (status: Status, text: string) => (colour ? `${COLOUR[status]}${text}${RESET}` : text);
-  const width = Math.max(...report.checks.map((c) => c.title.length));
   const lines = [`dot-ai doctor: stack ${report.stack} (${report.about})`, ""];
+  const indent = " ".repeat(8);
   for (const c of report.checks) {
     const summary = c.status === "skip" ? `skipped: ${c.summary}` : c.summary;
-    lines.push(`  ${paint(c.status, LABEL[c.status])}  ${c.title.padEnd(width)}  ${summary}`);
-    const indent = " ".repeat(width + 10);
+    lines.push(`  ${paint(c.status, LABEL[c.status])}  ${c.title}: ${summary}`);
     for (const d of c.details ?? []) lines.push(`${indent}${d}`);
     if (c.status === "fail") {
       lines.push(`${indent}cause: ${c.cause}`);

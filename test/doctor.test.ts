@@ -321,6 +321,77 @@ describe("doctor", () => {
     });
   });
 
+  describe("platform and app stacks", () => {
+    it("a platform stack: the Gateway and its certificate are checked, dot-ai's checks are skipped", () => {
+      const config = parseConfig({
+        stack: "platform",
+        values: { role: "platform", gatewayClassName: "eg", domain: "example.com" },
+        secretKeys: new Set(),
+        baseDir: process.cwd(),
+      });
+      const r = expectationsFrom("platform", config, {
+        role: "platform",
+        mode: "reference",
+        gatewayName: "cluster-gateway",
+        gatewayNamespace: "gateway-system",
+      });
+      assert.ok(r.ok, JSON.stringify(r));
+      const x = r.expectations;
+      assert.strictEqual(x.role, "platform");
+      assert.strictEqual(x.app, undefined);
+      assert.deepStrictEqual(x.tls, {
+        secretName: "wildcard-tls",
+        namespace: "gateway-system",
+        clusterIssuer: "letsencrypt-prod",
+      });
+      const results = diagnose(x, healthy("prod").s);
+      assert.deepStrictEqual(failing(results), []);
+      for (const id of ["route", "workload", "qdrant", "secret"])
+        assert.strictEqual(results.find((c) => c.id === id)?.summary, "a platform stack deploys no dot-ai");
+      assert.strictEqual(results.find((c) => c.id === "tls")?.status, "pass");
+    });
+
+    it("an app stack: the Gateway is the platform's, so its fixes go to the platform team; the namespace label is the app's", () => {
+      const config = parseConfig({
+        stack: "team-a",
+        values: {
+          role: "app",
+          hostname: "dot-ai.example.com",
+          gatewayName: "cluster-gateway",
+          gatewayNamespace: "gateway-system",
+          domain: "example.com",
+          namespaceLabels: JSON.stringify({ [LABEL]: "cluster-gateway" }),
+          anthropicApiKey: "[secret]",
+          openaiApiKey: "[secret]",
+        },
+        secretKeys: new Set(["anthropicApiKey", "openaiApiKey"]),
+        baseDir: process.cwd(),
+      });
+      const r = expectationsFrom("team-a", config, {
+        role: "app",
+        mode: "reference",
+        gatewayName: "cluster-gateway",
+        gatewayNamespace: "gateway-system",
+        url: "https://dot-ai.example.com",
+        authTokenDigest: sha256(TOKEN),
+      });
+      assert.ok(r.ok, JSON.stringify(r));
+      const x = r.expectations;
+      assert.strictEqual(x.gateway.owner, "platform");
+      const { s } = healthy("prod");
+      assert.deepStrictEqual(failing(diagnose(x, s)), [], "the TLS Secret is found through the Gateway's listener");
+      s.gateway = null;
+      assert.match(only(diagnose(x, s), "gateway").fix![0], /^the platform team must re-create it/);
+      const labels = healthy("prod");
+      labels.s.appNamespace!.metadata.labels = {};
+      const route = only(diagnose(x, labels.s), "route");
+      assert.deepStrictEqual(route.fix, [
+        "kubectl label namespace dot-ai dot-ai-gateway/shared-gateway=cluster-gateway --overwrite",
+        "pulumi up --refresh --stack team-a   # re-creates what the stack owns and was changed or deleted by hand",
+      ]);
+    });
+  });
+
   describe("a healthy stack passes every check", () => {
     for (const stack of ["prod", "dev"] as const) {
       it(stack, () => {
