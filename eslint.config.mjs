@@ -14,4 +14,10 @@ export default tseslint.config(
     files: ["test/**/*.ts"],
     rules: { "@typescript-eslint/no-non-null-assertion": "off" },
   },
+  {
+    // The bench's preload runs as plain CommonJS inside Node.js (scripts/bench-probe.js).
+    files: ["scripts/**/*.js"],
+    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", performance: "readonly" } },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
 );

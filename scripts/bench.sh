@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Wall time of the program next to the upstream guide's manual path, on one local control plane
-# (with its real controllers) in one run (not a test: it prints figures). For the dev stack
-# (creation pattern), the real dot-ai chart package (test/charts, DOT_AI_GATEWAY_CHART_VERSION,
-# default 2.2.2), each from an empty cluster:
-#   pulumi : pulumi up from empty (CRDs, namespace, token, Secret, release), then a no-op preview
-#   manual : kubectl apply of the same Gateway API bundle, namespace and Secret, then helm install
-#            --wait of the same chart package with exactly the values the program gave it (read
-#            back with `helm get values`). In dev the program waits for nothing beyond what Helm's
-#            --wait waits for (the chart's Gateway is not awaited), so neither does the manual path.
+# with its real controllers (not a test: it prints figures). For each stack (default: dev and
+# prod; `npm run bench -- dev` for one), with the real dot-ai chart package (test/charts,
+# DOT_AI_GATEWAY_CHART_VERSION, default 2.2.2), each from an empty cluster:
+#   pulumi up     : from empty (the CRD bundle, namespaces, token, Secret, release; in prod also the
+#                   Certificate, the shared Gateway and the ReferenceGrant, waited for until Ready
+#                   and Programmed)
+#   preview       : a no-op `pulumi preview` right after
+#   manual        : what the guide does by hand, with the very objects and values the program
+#                   created (read back from the cluster and `helm get values`): kubectl apply of
+#                   the bundle and the objects, in prod `kubectl wait` for the Certificate Ready and
+#                   the Gateway Programmed (what the program waits for), then helm install --wait.
+# Then, per stack, where the time of one traced `pulumi up` and one traced no-op preview went
+# (toolchain/bench/trace-summary over `pulumi --tracing`, with marks from scripts/bench-probe.js);
+# tracing makes those runs slower than the timed ones. Last (`multi-team`, part of the default),
+# scripts/bench-multi-team.sh: how `pulumi up` grows from one to three app stacks on one platform.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/dot-ai-gateway-bench.XXXXXX")"
@@ -15,60 +22,138 @@ export DOT_AI_GATEWAY_CLUSTER_DIR="$WORK/cluster"
 export PULUMI_STATE_DIR="$WORK/pulumi"
 trap '"$REPO/toolchain/cluster.sh" down >&2 || true; rm -rf "$WORK"' EXIT
 
+requested=("$@")
+((${#requested[@]} > 0)) || requested=(dev prod multi-team)
+stacks=() multi_team=false
+for bench in "${requested[@]}"; do
+  case $bench in
+    dev | prod) stacks+=("$bench") ;;
+    multi-team) multi_team=true ;;
+    *)
+      echo "unknown bench '$bench': use dev, prod and/or multi-team" >&2
+      exit 2
+      ;;
+  esac
+done
+if ((${#stacks[@]} == 0)); then exec bash "$REPO/scripts/bench-multi-team.sh"; fi
+
 # shellcheck source=../toolchain/env.sh
 source "$REPO/toolchain/env.sh"
 tc_load_toolchain
+# Cached by the hash of its source, like the rest of the toolchain by version.
+summary_version=$(cat "$REPO"/toolchain/bench/trace-summary/{go.mod,go.sum,main.go} | sha256sum | cut -c1-12)
+tc_go_build trace-summary "$summary_version" bench/trace-summary .
+trace_summary="$(tc_prefix trace-summary "$summary_version")/bin/trace-summary"
 cluster_env=$("$REPO/toolchain/cluster.sh" up)
 eval "$cluster_env"
 export KUBECONFIG
 project=$(tc_local_project "$REPO")
-tc_local_stack "$project" dev
 chart=$(tc_chart_package "$DOT_AI_GATEWAY_CHART_VERSION")
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 say() { printf '[bench] %s\n' "$*" >&2; }
-
-say "pulumi up from empty"
-t0=$(now)
-pulumi -C "$project" up --yes --skip-preview --suppress-progress --stack dev >"$WORK/up.log" 2>&1 || {
-  cat "$WORK/up.log" >&2
-  exit 1
+# run LOG CMD... : CMD with its output in LOG, shown only when it fails.
+run() {
+  local log=$1
+  shift
+  "$@" >"$log" 2>&1 || {
+    cat "$log" >&2
+    return 1
+  }
 }
-t1=$(now)
-up=$(elapsed "$t0" "$t1")
-say "no-op pulumi preview"
-t0=$(now)
-pulumi -C "$project" preview --expect-no-changes --suppress-progress --stack dev >"$WORK/preview.log" 2>&1 || {
-  cat "$WORK/preview.log" >&2
-  exit 1
+# timed VAR LOG CMD... : VAR gets CMD's wall time in seconds.
+timed() {
+  local var=$1 t0
+  shift
+  t0=$(now)
+  run "$@"
+  printf -v "$var" '%s' "$(elapsed "$t0" "$(now)")"
 }
-t1=$(now)
-preview=$(elapsed "$t0" "$t1")
-
-say "the values the program gave the chart, for the manual path"
-helm get values dot-ai -n dot-ai -o yaml >"$WORK/values.yaml"
-say "pulumi destroy, and the retained Gateway API bundle removed, for an empty cluster again"
-pulumi -C "$project" destroy --yes --skip-preview --suppress-progress --stack dev >"$WORK/destroy.log" 2>&1 || {
-  cat "$WORK/destroy.log" >&2
-  exit 1
+# traced NAME CMD... : CMD (a pulumi command) with tracing and the Node.js probe; prints its breakdown.
+traced() {
+  local name=$1
+  shift
+  DOT_AI_GATEWAY_BENCH_PROBE="$WORK/$name.probe" NODE_OPTIONS="--require $REPO/scripts/bench-probe.js" \
+    run "$WORK/$name.log" "$@" --tracing "file:$WORK/$name.trace"
+  "$trace_summary" "$WORK/$name.trace" "$WORK/$name.probe" >"$WORK/$name.summary"
 }
-kubectl wait --for=delete namespace/dot-ai --timeout=120s >/dev/null 2>&1 || true
-kubectl delete -f "$GATEWAY_API_CRDS_FILE" --ignore-not-found --wait=true --timeout=120s >/dev/null
 
-say "manual path (kubectl + helm), as in the upstream guide"
-t0=$(now)
-kubectl apply --server-side -f "$GATEWAY_API_CRDS_FILE" >/dev/null
-kubectl create namespace dot-ai >/dev/null
-kubectl create secret generic dot-ai-secrets -n dot-ai --from-literal=auth-token="$(head -c 36 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 48)" \
-  --from-literal=anthropic-api-key=local-anthropic-key-not-real --from-literal=openai-api-key=local-openai-key-not-real >/dev/null
-helm install dot-ai "$chart" -n dot-ai --wait --timeout 10m -f "$WORK/values.yaml" >/dev/null
-t1=$(now)
-manual=$(elapsed "$t0" "$t1")
-say "manual path: $manual s"
+# Objects the program created that the manual path applies as they are: namespaces with their
+# labels, the Secret, and in prod the Certificate, the shared Gateway and the ReferenceGrant.
+capture_objects() {
+  {
+    if [[ "$1" == prod ]]; then
+      kubectl get namespace gateway-system -o json
+      kubectl get certificates.cert-manager.io,gateways.gateway.networking.k8s.io,referencegrants.gateway.networking.k8s.io \
+        -n gateway-system -o json
+    fi
+    kubectl get namespace dot-ai -o json
+    kubectl get secret dot-ai-secrets -n dot-ai -o json
+  } | jq -s '{apiVersion: "v1", kind: "List", items: [.[] | (.items // [.])[] |
+      del(.status, .metadata.uid, .metadata.resourceVersion, .metadata.creationTimestamp,
+          .metadata.generation, .metadata.managedFields, .metadata.ownerReferences, .spec.finalizers,
+          .metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"])]}' >"$WORK/$1-objects.json"
+}
 
-printf '\n%-40s %8s\n' "dev stack, chart $DOT_AI_GATEWAY_CHART_VERSION, one local control plane" "seconds"
-printf '%-40s %8s\n' "manual path (kubectl apply + helm install)" "$manual"
-printf '%-40s %8s\n' "pulumi up from empty" "$up"
-printf '%-40s %8s\n' "pulumi preview, no changes" "$preview"
-awk -v u="$up" -v m="$manual" -v p="$preview" 'BEGIN { printf "ratio pulumi up / manual: %.2f; no-op preview / manual: %.2f\n", u / m, p / m }'
+# empty_cluster : removes what a stack or the manual path left, the retained bundle included.
+empty_cluster() {
+  helm uninstall dot-ai -n dot-ai --wait >/dev/null 2>&1 || true
+  kubectl delete namespace dot-ai gateway-system --ignore-not-found --wait=true --timeout=180s >/dev/null
+  kubectl delete -f "$GATEWAY_API_CRDS_FILE" --ignore-not-found --wait=true --timeout=120s >/dev/null
+}
+
+declare -A up preview manual
+for stack in "${stacks[@]}"; do
+  tc_local_stack "$project" "$stack"
+  p=(pulumi -C "$project" --stack "$stack")
+  say "$stack: pulumi up from empty"
+  timed "up[$stack]" "$WORK/$stack-up.log" "${p[@]}" up --yes --skip-preview --suppress-progress
+  say "$stack: no-op pulumi preview"
+  timed "preview[$stack]" "$WORK/$stack-preview.log" "${p[@]}" preview --expect-no-changes --suppress-progress
+  say "$stack: traced no-op preview, for the breakdown"
+  traced "$stack-preview-traced" "${p[@]}" preview --expect-no-changes --suppress-progress
+  helm get values dot-ai -n dot-ai -o yaml >"$WORK/$stack-values.yaml"
+  capture_objects "$stack"
+
+  say "$stack: destroy, and the cluster emptied, for the traced up"
+  run "$WORK/$stack-destroy.log" "${p[@]}" destroy --yes --skip-preview --suppress-progress
+  empty_cluster
+  say "$stack: traced pulumi up from empty, for the breakdown"
+  traced "$stack-up-traced" "${p[@]}" up --yes --skip-preview --suppress-progress
+  run "$WORK/$stack-destroy2.log" "${p[@]}" destroy --yes --skip-preview --suppress-progress
+  empty_cluster
+
+  say "$stack: manual path (kubectl + helm), as in the upstream guide"
+  t0=$(now)
+  kubectl apply --server-side -f "$GATEWAY_API_CRDS_FILE" >/dev/null
+  kubectl apply --server-side -f "$WORK/$stack-objects.json" >/dev/null
+  if [[ "$stack" == prod ]]; then
+    kubectl wait --for=condition=Ready certificates.cert-manager.io --all -n gateway-system --timeout=10m >/dev/null
+    kubectl wait --for=condition=Programmed gateways.gateway.networking.k8s.io --all -n gateway-system --timeout=10m >/dev/null
+  fi
+  helm install dot-ai "$chart" -n dot-ai --wait --timeout 10m -f "$WORK/$stack-values.yaml" >/dev/null
+  manual[$stack]=$(elapsed "$t0" "$(now)")
+  empty_cluster
+done
+
+printf '\nchart %s, one local control plane with Envoy Gateway and cert-manager, %s cores\n' \
+  "$DOT_AI_GATEWAY_CHART_VERSION" "$(nproc)"
+printf '%-8s %10s %10s %10s %10s %12s\n' stack "manual s" "up s" "up/manual" "preview s" "preview goal"
+for stack in "${stacks[@]}"; do
+  awk -v s="$stack" -v m="${manual[$stack]}" -v u="${up[$stack]}" -v p="${preview[$stack]}" \
+    'BEGIN { printf "%-8s %10.1f %10.1f %10.2f %10.1f %12s\n", s, m, u, u / m, p, "<= 3" }'
+done
+for stack in "${stacks[@]}"; do
+  printf '\n%s: where one traced `pulumi up` from empty went\n' "$stack"
+  cat "$WORK/$stack-up-traced.summary"
+  printf '\n%s: where one traced no-op `pulumi preview` went\n' "$stack"
+  cat "$WORK/$stack-preview-traced.summary"
+done
+
+if $multi_team; then
+  # Its own control plane: one with Envoy Gateway runs on a machine at a time.
+  "$REPO/toolchain/cluster.sh" down >&2
+  printf '\n'
+  bash "$REPO/scripts/bench-multi-team.sh"
+fi
