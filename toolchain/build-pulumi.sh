@@ -57,12 +57,12 @@ require_pin pulumi/provider-kubernetes github.com/pulumi/pulumi-kubernetes/provi
 
 # --- pulumi: the upstream main package, built by path; the version is what `pulumi version` prints.
 tc_go_build pulumi "$PULUMI_VERSION" pulumi/cli \
-  -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+  -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
   github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 
 # --- pulumi-language-nodejs: the upstream main package of sdk/v3, built by path.
 tc_go_build pulumi-language-nodejs "$PULUMI_LANGUAGE_NODEJS_VERSION" pulumi/language-nodejs \
-  -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_LANGUAGE_NODEJS_VERSION" \
+  -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_LANGUAGE_NODEJS_VERSION" \
   github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
 
 # Language hosts are "bundled" plugins: the engine expects them next to the pulumi binary and
@@ -108,12 +108,12 @@ if ! tc_is_built pulumi-resource-kubernetes "$PULUMI_KUBERNETES_VERSION"; then
   )
 fi
 tc_go_build pulumi-resource-kubernetes "$PULUMI_KUBERNETES_VERSION" pulumi/provider-kubernetes \
-  -ldflags "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" \
+  -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" \
   .
 
 # --- pulumi-resource-random: our stand-in (see its README), never used for real clusters.
 tc_go_build pulumi-resource-random-standin "$PULUMI_RANDOM_STANDIN_VERSION" pulumi/provider-random-standin \
-  -ldflags "-X main.version=$PULUMI_RANDOM_STANDIN_VERSION" -o "$(tc_prefix pulumi-resource-random-standin "$PULUMI_RANDOM_STANDIN_VERSION")/bin/pulumi-resource-random" .
+  -ldflags "-s -w -X main.version=$PULUMI_RANDOM_STANDIN_VERSION" -o "$(tc_prefix pulumi-resource-random-standin "$PULUMI_RANDOM_STANDIN_VERSION")/bin/pulumi-resource-random" .
 random_bin="$(tc_prefix pulumi-resource-random-standin "$PULUMI_RANDOM_STANDIN_VERSION")/bin"
 
 for bin in "$random_bin/pulumi-resource-random" "$cli_bin/pulumi" "$cli_bin/pulumi-language-nodejs" "$cli_bin/pulumi-resource-pulumi-nodejs" \
