@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as tar from "tar";
-import * as YAML from "yaml";
+import { CORE_SCHEMA, load } from "js-yaml";
 
 export type LocalChartVersion = { version: string } | { problem: string };
 
@@ -57,7 +57,7 @@ export function readPackagedChartFile(file: string, inner: string): string | und
 function versionOf(text: string, where: string): LocalChartVersion {
   let doc: unknown;
   try {
-    doc = YAML.parse(text);
+    doc = load(text, { schema: CORE_SCHEMA });
   } catch (error) {
     return { problem: `${where} is not valid YAML (${(error as Error).message})` };
   }

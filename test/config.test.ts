@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import * as YAML from "yaml";
+import { CORE_SCHEMA, load } from "js-yaml";
 
 import { parseConfig, formatProblems } from "../stacks/config";
 import { FIXTURE_CRDS, KEYS, REAL_CHARTS, REPO_ROOT, StackSpec, devSpec, prodSpec, runStack } from "./harness";
@@ -432,7 +432,9 @@ describe("the committed stack files", () => {
     ["prod", "reference"],
   ] as const) {
     it(`Pulumi.${stack}.yaml is a valid ${mode} configuration once the API keys are set as secrets`, () => {
-      const file = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+      const file = load(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8"), {
+        schema: CORE_SCHEMA,
+      }) as {
         config: Record<string, string>;
       };
       const values: Record<string, string> = {};

@@ -2,7 +2,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parseAllDocuments } from "yaml";
+import { CORE_SCHEMA, loadAll } from "js-yaml";
 
 export const PROJECT = process.env.E2E_PROJECT ?? "";
 /** Where the vendored real chart packages are (test/charts). */
@@ -80,8 +80,7 @@ export function chartPackage(version: string): string {
 export function gatewayApiBundle(): string[][] {
   const file = process.env.GATEWAY_API_CRDS_FILE;
   if (!file) throw new Error("GATEWAY_API_CRDS_FILE is not set (run through test/e2e/run.sh)");
-  return parseAllDocuments(fs.readFileSync(file, "utf8"))
-    .map((d) => d.toJS() as KubeObject | null)
+  return (loadAll(fs.readFileSync(file, "utf8"), null, { schema: CORE_SCHEMA }) as (KubeObject | null)[])
     .filter((o): o is KubeObject => typeof o?.kind === "string")
     .map((o) => [`${o.kind.toLowerCase()}.${(o.apiVersion as string).split("/")[0]}`, o.metadata.name as string]);
 }
