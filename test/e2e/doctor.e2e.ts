@@ -181,10 +181,14 @@ describe("doctor on the sandbox, real controllers, chart " + CHART, () => {
   });
 
   after(async () => {
-    await Promise.allSettled([
-      pulumiAsync(PROD.stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"]),
-      pulumiAsync(DEV.stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"]),
-    ]);
+    // Both destroys run even if one fails; a failure is then reported, not swallowed.
+    const results = await Promise.allSettled(
+      [PROD.stack, DEV.stack].map((stack) =>
+        pulumiAsync(stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"]),
+      ),
+    );
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed.length > 0) throw new Error(failed.map((r) => String(r.reason)).join("\n"));
   });
 
   it("passes on a healthy dev stack, the external-dns annotation included", async () => {
@@ -220,6 +224,12 @@ describe("doctor on the sandbox, real controllers, chart " + CHART, () => {
       check.fix![0],
       "kubectl label namespace doctor-prod dot-ai-gateway/shared-gateway=cluster-gateway --overwrite",
     );
+    // The checklist a person sees (not a terminal here: no colour), printed for the log.
+    const text = run("node", [BIN, PROD.stack, "--cwd", PROJECT], { allowFailure: true });
+    assert.strictEqual(text.status, 1);
+    assert.ok(!text.stdout.includes("\x1b["), "no colour off a terminal");
+    assert.match(text.stdout, /^ {2}FAIL {2}HTTPRoute: .*NotAllowedByListeners\n {8}cause: /m);
+    console.log(text.stdout.replace(/^/gm, "      | "));
     runFix(check.fix![0]);
     await passes(PROD.stack);
   });
