@@ -97,7 +97,7 @@ export async function runDoctor(options: CliOptions): Promise<Report> {
   const stackCheck = pass(
     "stack",
     "Stack",
-    `${x.role} ${x.mode}; Gateway ${x.gateway.namespace}/${x.gateway.name}${x.app ? `; dot-ai ${x.app.chartVersion} in ${x.app.namespace}` : ""}`,
+    `${x.role} stack, ${x.mode} pattern; Gateway ${x.gateway.namespace}/${x.gateway.name}${x.app ? `; dot-ai ${x.app.chartVersion} in ${x.app.namespace}` : ""}`,
   );
   let snapshot;
   try {

@@ -26,7 +26,7 @@ import type {
   StatefulSet,
 } from "./model";
 import { conditionState } from "./model";
-import type { Snapshot, TlsSnapshot } from "./snapshot";
+import { FORBIDDEN, Snapshot, TlsSnapshot } from "./snapshot";
 import { sha256 } from "./stack";
 
 type K8s = typeof import("@kubernetes/client-node");
@@ -59,11 +59,23 @@ async function orNull<T>(k8s: K8s, read: Promise<unknown>): Promise<T | null> {
   }
 }
 
+type RawSecret = { metadata?: { name?: string; namespace?: string }; data?: Record<string, string> };
+
+/** A Secret, null when absent, or FORBIDDEN when the credentials in use may not read Secrets there. */
+async function readSecret(k8s: K8s, read: Promise<unknown>): Promise<RawSecret | null | typeof FORBIDDEN> {
+  try {
+    return await orNull<RawSecret>(k8s, read);
+  } catch (error) {
+    if (error instanceof k8s.ApiException && error.code === 403) return FORBIDDEN;
+    throw error;
+  }
+}
+
 function secretSummary(
-  secret: { metadata?: { name?: string; namespace?: string }; data?: Record<string, string> } | null,
+  secret: RawSecret | null | typeof FORBIDDEN,
   digestKeys: string[],
-): SecretSummary | null {
-  if (!secret) return null;
+): SecretSummary | null | typeof FORBIDDEN {
+  if (secret === FORBIDDEN || secret === null) return secret;
   const data = secret.data ?? {};
   const digests: Record<string, string> = {};
   for (const key of digestKeys) {
@@ -138,10 +150,7 @@ export async function readSnapshot(x: Expectations, selection: ClusterSelection)
       namespace: ns,
       labelSelector: `kubernetes.io/service-name=${app.serviceName}`,
     }),
-    orNull<{ metadata?: { name?: string; namespace?: string }; data?: Record<string, string> }>(
-      k8s,
-      core.readNamespacedSecret({ name: app.secretName, namespace: ns }),
-    ),
+    readSecret(k8s, core.readNamespacedSecret({ name: app.secretName, namespace: ns })),
     app.qdrant
       ? Promise.all([
           orNull<StatefulSet>(k8s, apps.readNamespacedStatefulSet({ name: app.qdrant.statefulSet, namespace: ns })),
@@ -199,10 +208,7 @@ async function readTls(
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const [secret, certificates] = await Promise.all([
-    orNull<{ metadata?: { name?: string; namespace?: string }; data?: Record<string, string> }>(
-      k8s,
-      core.readNamespacedSecret({ name: ref.name, namespace: ref.namespace }),
-    ),
+    readSecret(k8s, core.readNamespacedSecret({ name: ref.name, namespace: ref.namespace })),
     orNull<{ items: Certificate[] }>(
       k8s,
       custom.listNamespacedCustomObject({ ...CERT_MANAGER, plural: "certificates", namespace: ref.namespace }),

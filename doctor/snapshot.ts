@@ -16,10 +16,13 @@ import type {
   StatefulSet,
 } from "./model";
 
+/** A Secret the credentials in use may not read: what it holds is unknown, not absent. */
+export const FORBIDDEN = "forbidden";
+
 export interface TlsSnapshot {
   secretName: string;
   namespace: string;
-  secret: SecretSummary | null;
+  secret: SecretSummary | null | typeof FORBIDDEN;
   /** Whether cert-manager's Certificate kind is served at all. */
   certManager: boolean;
   /** The Certificate that writes the Secret (`spec.secretName`), if any. */
@@ -46,5 +49,5 @@ export interface Snapshot {
   /** Containers that cannot start, per Deployment that is short of replicas. */
   podProblems?: Record<string, PodProblem[]>;
   qdrant?: { statefulSet: StatefulSet | null; storage: ClusterStorage };
-  appSecret?: SecretSummary | null;
+  appSecret?: SecretSummary | null | typeof FORBIDDEN;
 }

@@ -485,7 +485,12 @@ describe("doctor", () => {
 
     it("the Secret's auth key removed: the secret check fails and says what chart 2.2.2 does without it", () => {
       const { x, s } = healthy("prod");
-      s.appSecret = { ...s.appSecret!, keys: ["anthropic-api-key", "openai-api-key"], digests: {} };
+      s.appSecret = {
+        name: "dot-ai-secrets",
+        namespace: "dot-ai",
+        keys: ["anthropic-api-key", "openai-api-key"],
+        digests: {},
+      };
       const r = only(diagnose(x, s), "secret");
       assert.strictEqual(r.summary, "Secret dot-ai/dot-ai-secrets lacks auth-token");
       assert.match(r.cause!, /requires the key: new dot-ai pods fail with CreateContainerConfigError/);
@@ -714,7 +719,7 @@ describe("doctor", () => {
 
     it("a Secret without tls.key fails; a listener refused a cross-namespace Secret says RefNotPermitted", () => {
       const { x, s } = healthy("prod");
-      s.tls!.secret!.keys = ["tls.crt"];
+      s.tls!.secret = { name: "wildcard-tls", namespace: "gateway-system", keys: ["tls.crt"], digests: {} };
       assert.match(checkTls(x, s).summary, /lacks tls\.key/);
       const ref = healthy("prod");
       ref.s.gateway!.status!.listeners![1].conditions = [no("ResolvedRefs", "RefNotPermitted")];
@@ -770,19 +775,39 @@ describe("doctor", () => {
     it("chart 0.170.0 without the auth key runs without authentication", () => {
       const { s } = healthy("dev");
       const x = expectations("dev", {}, "0.170.0");
-      s.appSecret = { ...s.appSecret!, keys: ["anthropic-api-key", "openai-api-key"], digests: {} };
+      s.appSecret = {
+        name: "dot-ai-secrets",
+        namespace: "dot-ai",
+        keys: ["anthropic-api-key", "openai-api-key"],
+        digests: {},
+      };
       assert.match(checkSecret(x, s).cause!, /reads it as optional: a restarted dot-ai runs WITHOUT authentication/);
     });
 
     it("a missing API key, a token that differs from the authToken output, and a missing Secret fail", () => {
       const { x, s } = healthy("prod");
-      s.appSecret = { ...s.appSecret!, keys: ["auth-token"], digests: { "auth-token": sha256("other") } };
+      s.appSecret = {
+        name: "dot-ai-secrets",
+        namespace: "dot-ai",
+        keys: ["auth-token"],
+        digests: { "auth-token": sha256("other") },
+      };
       const r = checkSecret(x, s);
       assert.match(r.summary, /lacks anthropic-api-key, openai-api-key; the token in auth-token differs/);
       assert.ok(!JSON.stringify(r).includes(TOKEN), "never shows the token");
       assert.ok(r.fix!.some((f) => /kubectl rollout restart deployment dot-ai -n dot-ai/.test(f)));
       s.appSecret = null;
       assert.strictEqual(checkSecret(x, s).summary, "Secret dot-ai/dot-ai-secrets does not exist");
+    });
+
+    it("Secrets the credentials may not read are not reported missing", () => {
+      const { x, s } = healthy("prod");
+      s.appSecret = "forbidden";
+      s.tls!.secret = "forbidden";
+      const results = diagnose(x, s);
+      assert.deepStrictEqual(failing(results), []);
+      assert.match(results.find((r) => r.id === "secret")!.summary, /may not read Secret dot-ai\/dot-ai-secrets/);
+      assert.strictEqual(results.find((r) => r.id === "tls")!.status, "pass", "the Certificate is still checked");
     });
 
     it("dev: the chart's Gateway carries the external-dns hostname", () => {

@@ -3,7 +3,7 @@ import { timingSafeEqual } from "crypto";
 import type { Expectations } from "../expectations";
 import { refreshFix } from "../fixes";
 import { CheckResult, fail, pass, skip } from "../result";
-import type { Snapshot } from "../snapshot";
+import { FORBIDDEN, Snapshot } from "../snapshot";
 
 const ID = "secret";
 const TITLE = "Secret the chart reads";
@@ -23,6 +23,12 @@ export function checkSecret(x: Expectations, s: Snapshot): CheckResult {
   const authEffect = app.authKeyRequired
     ? `chart ${app.chartVersion} requires the key: new dot-ai pods fail with CreateContainerConfigError (running ones keep their old environment until they restart)`
     : `chart ${app.chartVersion} reads it as optional: a restarted dot-ai runs WITHOUT authentication`;
+  if (secret === FORBIDDEN)
+    return skip(
+      ID,
+      TITLE,
+      `the credentials in use may not read Secret ${where} (run doctor as someone who may get Secrets in ${app.namespace})`,
+    );
   if (secret === null || secret === undefined) {
     return fail(
       ID,

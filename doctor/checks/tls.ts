@@ -2,7 +2,7 @@ import type { Expectations } from "../expectations";
 import { gatewayOwnerFix } from "../fixes";
 import { Gateway, condition, conditionState, describeCondition } from "../model";
 import { CheckResult, fail, pass, skip } from "../result";
-import type { Snapshot } from "../snapshot";
+import { FORBIDDEN, Snapshot } from "../snapshot";
 import { listenerCertificateProblem } from "./gateway";
 
 const ID = "tls";
@@ -34,9 +34,12 @@ export function checkTls(x: Expectations, s: Snapshot): CheckResult {
   const fixes: string[] = [];
   const details: string[] = [];
 
-  if (t.secret === null) problems.push(`TLS Secret ${secretWhere} does not exist`);
+  const secret = t.secret;
+  if (secret === null) problems.push(`TLS Secret ${secretWhere} does not exist`);
+  else if (secret === FORBIDDEN)
+    details.push(`Secret ${secretWhere} not read: the credentials in use may not get Secrets there`);
   else {
-    const missing = ["tls.crt", "tls.key"].filter((k) => !t.secret?.keys.includes(k));
+    const missing = ["tls.crt", "tls.key"].filter((k) => !secret.keys.includes(k));
     if (missing.length > 0) problems.push(`TLS Secret ${secretWhere} lacks ${missing.join(", ")}`);
   }
 
@@ -128,8 +131,10 @@ export function checkTls(x: Expectations, s: Snapshot): CheckResult {
     ID,
     TITLE,
     cert
-      ? `Certificate ${t.namespace}/${cert.metadata.name} Ready, Secret ${t.secretName} present`
-      : `Secret ${secretWhere} present`,
+      ? `Certificate ${t.namespace}/${cert.metadata.name} Ready${secret === FORBIDDEN ? "" : `, Secret ${t.secretName} present`}`
+      : secret === FORBIDDEN
+        ? `Secret ${secretWhere} not readable with these credentials`
+        : `Secret ${secretWhere} present`,
     details,
   );
 }
