@@ -3,10 +3,9 @@
  * kubeconfig/context/cluster the stack's Kubernetes provider uses (as stacks/storage-check.ts does).
  * Secret values never leave this module: a Secret becomes its key names and one digest.
  */
-import * as fs from "fs";
-
 import { GATEWAY_API_GROUP } from "../components/gateway-api";
-import { ClusterSelection, readClusterStorage } from "../stacks/storage-check";
+import { ClusterSelection, loadKubeConfig } from "../stacks/kube-client";
+import { readClusterStorage } from "../stacks/storage-check";
 import { tlsSecretRef } from "./checks/tls";
 import { gatewayClassName } from "./checks/gateway-class";
 import type { Expectations } from "./expectations";
@@ -32,22 +31,6 @@ import { sha256 } from "./stack";
 type K8s = typeof import("@kubernetes/client-node");
 
 const CERT_MANAGER = { group: "cert-manager.io", version: "v1" };
-
-/** Loads the kubeconfig the way pulumi-kubernetes reads its settings: contents or a path, then context and cluster. */
-export function loadKubeConfig(k8s: K8s, selection: ClusterSelection): InstanceType<K8s["KubeConfig"]> {
-  const kc = new k8s.KubeConfig();
-  if (selection.kubeconfig === undefined) kc.loadFromDefault();
-  else if (!selection.kubeconfig.includes("\n") && fs.existsSync(selection.kubeconfig))
-    kc.loadFromFile(selection.kubeconfig);
-  else kc.loadFromString(selection.kubeconfig);
-  if (selection.context !== undefined) kc.setCurrentContext(selection.context);
-  const cluster = selection.cluster;
-  if (cluster !== undefined) {
-    const current = kc.getCurrentContext();
-    kc.contexts = kc.contexts.map((c) => (c.name === current ? { ...c, cluster } : c));
-  }
-  return kc;
-}
 
 /** The object, or null when the API server says 404. */
 async function orNull<T>(k8s: K8s, read: Promise<unknown>): Promise<T | null> {

@@ -7,11 +7,11 @@ import { execFile } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
+import { CORE_SCHEMA, load } from "js-yaml";
 
 import type { ConfigResult } from "../stacks/config";
 import { CONFIG_NAMESPACE } from "../stacks/config/types";
-import type { ClusterSelection } from "../stacks/storage-check";
+import type { ClusterSelection } from "../stacks/kube-client";
 import type { StackOutputsRead } from "./expectations";
 
 export interface StackRead {
@@ -106,7 +106,9 @@ export function outputsRead(raw: Record<string, unknown>): StackOutputsRead {
 /** The project's name from its Pulumi.yaml, if readable. */
 function projectName(cwd: string): string | undefined {
   try {
-    const doc = parse(fs.readFileSync(path.join(cwd, "Pulumi.yaml"), "utf8")) as { name?: unknown };
+    const doc = load(fs.readFileSync(path.join(cwd, "Pulumi.yaml"), "utf8"), { schema: CORE_SCHEMA }) as {
+      name?: unknown;
+    };
     return typeof doc?.name === "string" ? doc.name : undefined;
   } catch {
     return undefined;

@@ -14,12 +14,12 @@
  * If the cluster cannot be read the program warns and carries on: the check must never be the
  * reason a deployment fails.
  */
-import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 
 import { QDRANT_CLAIM, qdrantClaimName } from "../components/chart-contract";
 import { AppConfig, CONFIG_NAMESPACE } from "./config";
 import { userError } from "./errors";
+import { ClusterSelection, clusterSelection, loadKubeConfig } from "./kube-client";
 
 export interface StorageClassInfo {
   name: string;
@@ -88,12 +88,8 @@ export function judgeQdrantStorage(storage: ClusterStorage, namespace: string, c
 }
 
 /** The cluster the program's Kubernetes provider talks to (see kubernetes-provider.ts). */
-export interface ClusterSelection {
-  /** Contents of, or path to, a kubeconfig; KUBECONFIG or ~/.kube/config when unset. */
-  kubeconfig?: string;
-  context?: string;
-  cluster?: string;
-}
+/** Kept for stacks/crd-precheck.ts until it imports it from ./kube-client. */
+export type { ClusterSelection } from "./kube-client";
 
 /** How the cluster is read; tests replace `read` so that no cluster is needed. */
 export const clusterStorage = {
@@ -129,17 +125,6 @@ export async function checkQdrantStorage(app: AppConfig): Promise<void> {
   }
 }
 
-function clusterSelection(): ClusterSelection {
-  // The raw config, not pulumi.Config: the kubeconfig is usually a secret and Config.get would
-  // warn about reading one in plain text; the value never leaves this process.
-  const config = pulumi.runtime.allConfig();
-  return {
-    kubeconfig: config["kubernetes:kubeconfig"] || undefined,
-    context: config["kubernetes:context"] || undefined,
-    cluster: config["kubernetes:cluster"] || undefined,
-  };
-}
-
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -156,18 +141,7 @@ export async function readClusterStorage(
   claimName: string,
 ): Promise<ClusterStorage> {
   const k8s = await import("@kubernetes/client-node");
-  const kc = new k8s.KubeConfig();
-  // pulumi-kubernetes takes either a kubeconfig's contents or a path to one.
-  if (selection.kubeconfig === undefined) kc.loadFromDefault();
-  else if (!selection.kubeconfig.includes("\n") && fs.existsSync(selection.kubeconfig))
-    kc.loadFromFile(selection.kubeconfig);
-  else kc.loadFromString(selection.kubeconfig);
-  if (selection.context !== undefined) kc.setCurrentContext(selection.context);
-  const cluster = selection.cluster;
-  if (cluster !== undefined) {
-    const current = kc.getCurrentContext();
-    kc.contexts = kc.contexts.map((c) => (c.name === current ? { ...c, cluster } : c));
-  }
+  const kc = loadKubeConfig(k8s, selection);
 
   const storageApi = kc.makeApiClient(k8s.StorageV1Api);
   const coreApi = kc.makeApiClient(k8s.CoreV1Api);

@@ -1,0 +1,45 @@
+/**
+ * The cluster the program's Kubernetes provider talks to, for the reads made before anything is
+ * registered (stacks/storage-check.ts, stacks/crd-precheck.ts) and by `doctor`: the same
+ * `kubernetes:kubeconfig` / `context` / `cluster` settings, read the way pulumi-kubernetes reads
+ * them, with @kubernetes/client-node.
+ */
+import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
+
+type K8s = typeof import("@kubernetes/client-node");
+
+export interface ClusterSelection {
+  /** Contents of, or path to, a kubeconfig; KUBECONFIG or ~/.kube/config when unset. */
+  kubeconfig?: string;
+  context?: string;
+  cluster?: string;
+}
+
+/** The stack's `kubernetes:*` settings, as the program's provider receives them. */
+export function clusterSelection(): ClusterSelection {
+  // The raw config, not pulumi.Config: the kubeconfig is usually a secret and Config.get would
+  // warn about reading one in plain text; the value never leaves this process.
+  const config = pulumi.runtime.allConfig();
+  return {
+    kubeconfig: config["kubernetes:kubeconfig"] || undefined,
+    context: config["kubernetes:context"] || undefined,
+    cluster: config["kubernetes:cluster"] || undefined,
+  };
+}
+
+/** The kubeconfig as pulumi-kubernetes reads its settings: contents or a path, then context and cluster. */
+export function loadKubeConfig(k8s: K8s, selection: ClusterSelection): InstanceType<K8s["KubeConfig"]> {
+  const kc = new k8s.KubeConfig();
+  if (selection.kubeconfig === undefined) kc.loadFromDefault();
+  else if (!selection.kubeconfig.includes("\n") && fs.existsSync(selection.kubeconfig))
+    kc.loadFromFile(selection.kubeconfig);
+  else kc.loadFromString(selection.kubeconfig);
+  if (selection.context !== undefined) kc.setCurrentContext(selection.context);
+  const cluster = selection.cluster;
+  if (cluster !== undefined) {
+    const current = kc.getCurrentContext();
+    kc.contexts = kc.contexts.map((c) => (c.name === current ? { ...c, cluster } : c));
+  }
+  return kc;
+}
