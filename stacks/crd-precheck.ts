@@ -30,7 +30,6 @@
  * group's v1 and v1beta1, the admission policy's metadata), through the same `kubernetes:*` settings the
  * program's provider uses. If it cannot be read the program warns and installs as before.
  */
-import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
 import * as pulumi from "@pulumi/pulumi";
@@ -41,7 +40,7 @@ import { GATEWAY_API_GROUP, gatewayApiVersions } from "../components/gateway-api
 import { CONFIG_NAMESPACE, CrdConfig, gatewayApiCrdsUrl } from "./config";
 import { userError } from "./errors";
 import type { ApiNeed } from "./crd-manifest";
-import type { ClusterSelection } from "./storage-check";
+import { ClusterSelection, clusterSelection, loadKubeConfig } from "./kube-client";
 
 export const BUNDLE_VERSION_ANNOTATION = "gateway.networking.k8s.io/bundle-version";
 export const CHANNEL_ANNOTATION = "gateway.networking.k8s.io/channel";
@@ -232,16 +231,6 @@ export async function readGatewayApiSafely(needs: ApiNeed[]): Promise<ClusterGat
   }
 }
 
-function clusterSelection(): ClusterSelection {
-  // As stacks/storage-check.ts: the raw config, the kubeconfig being usually a secret.
-  const config = pulumi.runtime.allConfig();
-  return {
-    kubeconfig: config["kubernetes:kubeconfig"] || undefined,
-    context: config["kubernetes:context"] || undefined,
-    cluster: config["kubernetes:cluster"] || undefined,
-  };
-}
-
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -270,16 +259,7 @@ interface Metadata {
  */
 export async function readClusterGatewayApi(selection: ClusterSelection, needs: ApiNeed[]): Promise<ClusterGatewayApi> {
   const k8s = await import("@kubernetes/client-node");
-  const kc = new k8s.KubeConfig();
-  if (selection.kubeconfig === undefined) kc.loadFromDefault();
-  else if (!selection.kubeconfig.includes("\n") && fs.existsSync(selection.kubeconfig))
-    kc.loadFromFile(selection.kubeconfig);
-  else kc.loadFromString(selection.kubeconfig);
-  if (selection.context !== undefined) kc.setCurrentContext(selection.context);
-  if (selection.cluster !== undefined) {
-    const current = kc.getCurrentContext();
-    kc.contexts = kc.contexts.map((c) => (c.name === current ? { ...c, cluster: selection.cluster as string } : c));
-  }
+  const kc = loadKubeConfig(k8s, selection);
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new Error("the kubeconfig names no cluster server");
   const get = async (path: string, accept = "application/json"): Promise<unknown> => {
