@@ -63,6 +63,7 @@ function platformOutputs(config: PlatformStackConfig, deployment: Deployment): P
     gatewayApiVersion: config.crds.version,
     protectGateway: config.protectGateway,
     verify: {
+      doctor: doctorCommand(),
       gateway,
       attachedRoutes: `${gateway} -o jsonpath='{range .status.listeners[*]}{.name}={.attachedRoutes}{"\\n"}{end}'`,
       appNamespaces: selector
@@ -104,6 +105,7 @@ function appOutputs(config: CombinedConfig | AppStackConfig, deployment: Deploym
     mcpConfig,
     authToken: token,
     verify: {
+      doctor: doctorCommand(),
       gateway: `kubectl get gateway ${deployment.gatewayName} -n ${deployment.gatewayNamespace}`,
       route: `kubectl get httproute ${chartFullname(config.app.releaseName)} -n ${ns} -o yaml`,
       pods: `kubectl get pods -n ${ns}`,
@@ -111,4 +113,9 @@ function appOutputs(config: CombinedConfig | AppStackConfig, deployment: Deploym
       mcpConfig: "pulumi stack output mcpConfig --show-secrets > .mcp.json",
     },
   };
+}
+
+/** Every check below, and more, in one read-only command (doctor/, docs/troubleshooting.md). */
+function doctorCommand(): string {
+  return `npm run doctor -- ${pulumi.getStack()}`;
 }
