@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as YAML from "yaml";
+import { CORE_SCHEMA, YAMLException, loadAll } from "js-yaml";
 
 export interface GatewayApiCrdsArgs {
   /** The objects of a Gateway API release manifest (standard-install.yaml), see `parseManifest`. */
@@ -103,11 +103,17 @@ function isAdmissionV1(obj: ManifestObject): boolean {
 
 /** The objects of a multi-document YAML manifest, refusing anything that is not a Kubernetes object. */
 export function parseManifest(manifest: string): ManifestObject[] {
-  return YAML.parseAllDocuments(manifest)
-    .map((doc, index) => {
-      if (doc.errors.length > 0) throw new Error(`manifest document ${index + 1}: ${doc.errors[0].message}`);
-      return doc.toJS() as unknown;
-    })
+  let documents: unknown[];
+  try {
+    // The core schema: what Kubernetes reads (no dates or other YAML 1.1 types).
+    documents = loadAll(manifest, null, { schema: CORE_SCHEMA });
+  } catch (err) {
+    if (err instanceof YAMLException && err.mark) {
+      throw new Error(`line ${err.mark.line + 1}, column ${err.mark.column + 1}: ${err.reason}`, { cause: err });
+    }
+    throw err;
+  }
+  return documents
     .filter((obj) => obj !== null && obj !== undefined)
     .map((obj, index) => {
       const o = obj as Partial<ManifestObject>;

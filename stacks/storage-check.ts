@@ -88,8 +88,6 @@ export function judgeQdrantStorage(storage: ClusterStorage, namespace: string, c
 }
 
 /** The cluster the program's Kubernetes provider talks to (see kubernetes-provider.ts). */
-/** Kept for stacks/crd-precheck.ts until it imports it from ./kube-client. */
-export type { ClusterSelection } from "./kube-client";
 
 /** How the cluster is read; tests replace `read` so that no cluster is needed. */
 export const clusterStorage = {
