@@ -40,7 +40,7 @@ import { GATEWAY_API_GROUP, gatewayApiVersions } from "../components/gateway-api
 import { CONFIG_NAMESPACE, CrdConfig, gatewayApiCrdsUrl } from "./config";
 import { userError } from "./errors";
 import type { ApiNeed } from "./crd-manifest";
-import { ClusterSelection, clusterSelection, loadKubeConfig } from "./kube-client";
+import { ClusterSelection, clusterSelection, loadKubeConfig, withTimeout } from "./kube-client";
 
 export const BUNDLE_VERSION_ANNOTATION = "gateway.networking.k8s.io/bundle-version";
 export const CHANNEL_ANNOTATION = "gateway.networking.k8s.io/channel";
@@ -229,15 +229,6 @@ export async function readGatewayApiSafely(needs: ApiNeed[]): Promise<ClusterGat
     );
     return undefined;
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 const PARTIAL_OBJECT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";

@@ -21,6 +21,7 @@ import {
 import { resolvePlatform } from "./config/platform-stack-reference";
 import { ApiNeed, loadGatewayApiBundle } from "./crd-manifest";
 import { kubernetesProvider } from "./kubernetes-provider";
+import { checkHelmRelease } from "./release-check";
 import { checkQdrantStorage } from "./storage-check";
 
 /** What a deployed stack reports, whichever role and pattern it has. */
@@ -40,11 +41,13 @@ export interface Deployment {
 /** Wires the stack's components for its role and pattern. */
 export async function deploy(config: StackConfig, apiKeys: ApiKeys): Promise<Deployment> {
   if (config.role === "app") return deployAppStack(config, apiKeys);
-  // Both before any resource is registered: a bundled Qdrant that can never get a volume stops
-  // the program here, in seconds, instead of in Helm's 10-minute timeout.
+  // All before any resource is registered: a bundled Qdrant that can never get a volume stops
+  // the program here, in seconds, instead of in Helm's 10-minute timeout, and a release left
+  // pending by an interrupted run with the fix instead of Helm's "another operation is in progress".
   const [objects] = await Promise.all([
     config.crds.install ? loadGatewayApiBundle(config.crds, apiNeeds(config)) : undefined,
     config.role === "combined" ? checkQdrantStorage(config.app) : undefined,
+    config.role === "combined" ? checkHelmRelease(config.app) : undefined,
   ]);
   const opts: pulumi.ComponentResourceOptions = { providers: [kubernetesProvider()] };
   const crds = objects
@@ -129,7 +132,11 @@ function deployPlatformStack(
  * registered; then only the app's own namespace, token, Secret and release.
  */
 async function deployAppStack(config: AppStackConfig, apiKeys: ApiKeys): Promise<Deployment> {
-  const [facts] = await Promise.all([resolvePlatform(config), checkQdrantStorage(config.app)]);
+  const [facts] = await Promise.all([
+    resolvePlatform(config),
+    checkQdrantStorage(config.app),
+    checkHelmRelease(config.app),
+  ]);
   const opts: pulumi.ComponentResourceOptions = { providers: [kubernetesProvider()] };
   const app = deployApp(
     config,

@@ -43,3 +43,13 @@ export function loadKubeConfig(k8s: K8s, selection: ClusterSelection): InstanceT
   }
   return kc;
 }
+
+/** A cluster read that gives up after `ms`, so that a check can skip itself instead of hanging the program. */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

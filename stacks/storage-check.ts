@@ -19,7 +19,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { QDRANT_CLAIM, qdrantClaimName } from "../components/chart-contract";
 import { AppConfig, CONFIG_NAMESPACE } from "./config";
 import { userError } from "./errors";
-import { ClusterSelection, clusterSelection, loadKubeConfig } from "./kube-client";
+import { ClusterSelection, clusterSelection, loadKubeConfig, withTimeout } from "./kube-client";
 
 export interface StorageClassInfo {
   name: string;
@@ -121,15 +121,6 @@ export async function checkQdrantStorage(app: AppConfig): Promise<void> {
       `The bundled Qdrant would never start: its claim ${claimName} (${QDRANT_CLAIM.size}, ${QDRANT_CLAIM.accessMode}, default StorageClass) cannot bind because ${verdict.problem}. Helm would wait 10 minutes and fail with "context deadline exceeded"; nothing was deployed.\n  Fix: ${verdict.fix}`,
     );
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Reads the cluster's storage with @kubernetes/client-node, loaded on first use. */

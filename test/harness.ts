@@ -6,6 +6,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
+import { HelmRevision, helmRevisions } from "../stacks/release-check";
 import { ClusterStorage, clusterStorage } from "../stacks/storage-check";
 
 export const PROJECT = "dot-ai-gateway";
@@ -120,6 +121,8 @@ export interface StackSpec {
   secrets?: Record<string, string>;
   /** What the storage check reads from the "cluster" (an Error: the cluster cannot be reached). */
   storage?: ClusterStorage | Error;
+  /** The Helm revisions of the release in the "cluster" (default none: a first install). */
+  helmRevisions?: HelmRevision[] | Error;
   /** Other stacks a StackReference may read, by fully qualified name; any other name is unknown. */
   stacks?: Record<string, StackOutputsSpec>;
 }
@@ -139,6 +142,11 @@ export async function runStack(spec: StackSpec): Promise<StackRun> {
     Object.keys(spec.secrets ?? {}).map((k) => `${PROJECT}:${k}`),
   );
 
+  const revisions = spec.helmRevisions ?? [];
+  helmRevisions.read = async () => {
+    if (revisions instanceof Error) throw revisions;
+    return revisions;
+  };
   const storage = spec.storage ?? STORAGE_OK;
   clusterStorage.read = async () => {
     if (storage instanceof Error) throw storage;

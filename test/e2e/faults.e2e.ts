@@ -337,28 +337,26 @@ function killTree(running: Running): void {
 
 /**
  * The documented recovery after an interrupted update: `pulumi up`; if Helm still holds the
- * interrupted revision as pending ("another operation (install/upgrade/rollback) is in
- * progress"), delete that revision's record and `pulumi up` again.
+ * interrupted revision as pending, the program stops before registering anything, naming the
+ * revision's record to delete (stacks/release-check.ts): run exactly the command it prints, then
+ * `pulumi up` again.
  */
 function recover(stack: string, namespace: string): void {
   const first = pulumiUp(stack, [], { allowFailure: true });
   if (first.status === 0) return;
+  const out = output(first);
   assert.match(
-    output(first),
-    /another operation \(install\/upgrade\/rollback\) is in progress/,
-    output(first).slice(-2000),
+    out,
+    /The Helm release dot-ai in namespace \S+ is stuck: its newest revision \(\d+\) is pending-/,
+    out.slice(-2000),
   );
+  assert.doesNotMatch(out, /another operation \(install\/upgrade\/rollback\) is in progress/);
+  const fix = /kubectl delete secret (\S+) -n (\S+)/.exec(out);
+  assert.ok(fix, "the message names the revision to delete");
   console.log(
-    `      [faults] up refused by Helm's pending revision ${JSON.stringify(helmRelease(namespace))}; deleting its record`,
+    `      [faults] up stopped on Helm's pending revision ${JSON.stringify(helmRelease(namespace))}; running its fix`,
   );
-  kubectl([
-    "delete",
-    "secret",
-    "-n",
-    namespace,
-    "-l",
-    "owner=helm,name=dot-ai,status in (pending-install,pending-upgrade,pending-rollback)",
-  ]);
+  kubectl(["delete", "secret", fix[1], "-n", fix[2]]);
   pulumiUp(stack);
 }
 

@@ -1,0 +1,135 @@
+import * as assert from "assert";
+import * as http from "http";
+import { AddressInfo } from "net";
+
+import { readHelmRevisions, revisionSecretName, stuckRevision } from "../stacks/release-check";
+import { TYPES, appSpec, byType, devSpec, platformOutputs, platformSpec, prodSpec, runStack } from "./harness";
+
+describe("a Helm release left pending by an interrupted run", () => {
+  describe("is found from the release's revisions", () => {
+    it("when the newest revision is pending-install, pending-upgrade or pending-rollback", () => {
+      for (const status of ["pending-install", "pending-upgrade", "pending-rollback"]) {
+        assert.deepStrictEqual(
+          stuckRevision([
+            { version: 1, status: "superseded" },
+            { version: 3, status },
+            { version: 2, status: "deployed" },
+          ]),
+          { version: 3, status },
+        );
+      }
+    });
+
+    it("but not for a first install, a deployed or failed release, or an old pending revision", () => {
+      assert.strictEqual(stuckRevision([]), undefined);
+      assert.strictEqual(stuckRevision([{ version: 1, status: "deployed" }]), undefined);
+      assert.strictEqual(stuckRevision([{ version: 4, status: "failed" }]), undefined);
+      assert.strictEqual(
+        stuckRevision([
+          { version: 2, status: "pending-upgrade" },
+          { version: 3, status: "deployed" },
+        ]),
+        undefined,
+      );
+    });
+
+    it("and named as Helm stores it", () => {
+      assert.strictEqual(revisionSecretName("dot-ai", 7), "sh.helm.release.v1.dot-ai.v7");
+    });
+  });
+
+  describe("stops the program before anything is registered", () => {
+    const PENDING = [
+      { version: 1, status: "deployed" },
+      { version: 2, status: "pending-upgrade" },
+    ];
+
+    for (const [name, spec] of [
+      ["dev", devSpec()],
+      ["prod", prodSpec()],
+      ["an app stack", appSpec("team-a", {}, platformOutputs())],
+    ] as const) {
+      it(`on ${name}, naming the revision to delete`, async () => {
+        const run = await runStack({ ...spec, helmRevisions: PENDING });
+        assert.ok(run.error, "the program stopped");
+        assert.match(run.error.message, /newest revision \(2\) is pending-upgrade/);
+        const release = spec.config?.releaseName ?? "dot-ai";
+        const namespace = spec.config?.namespace ?? "dot-ai";
+        assert.ok(
+          run.error.message.includes(`kubectl delete secret sh.helm.release.v1.${release}.v2 -n ${namespace}`),
+          run.error.message,
+        );
+        assert.match(run.error.message, /pulumi cancel/);
+        assert.deepStrictEqual(
+          run.resources.filter((r) => r.type !== "pulumi:pulumi:StackReference"),
+          [],
+        );
+      });
+    }
+
+    it("and carries on with a warning when the cluster cannot be read", async () => {
+      const run = await runStack({ ...devSpec(), helmRevisions: new Error("connect ECONNREFUSED 127.0.0.1:6443") });
+      if (run.error) throw run.error;
+      assert.strictEqual(byType(run, TYPES.release).length, 1);
+      assert.ok(run.warnings.some((w) => /ECONNREFUSED.*half-done Helm operation/.test(w)));
+    });
+
+    it("and not on a platform stack, which has no release", async () => {
+      const run = await runStack({ ...platformSpec(), helmRevisions: PENDING });
+      if (run.error) throw run.error;
+    });
+  });
+
+  describe("is read from the labels of Helm's storage Secrets", () => {
+    let server: http.Server;
+    let kubeconfig: string;
+    const selectors: string[] = [];
+    before(async () => {
+      server = http.createServer((req, res) => {
+        const url = new URL(req.url ?? "", "http://localhost");
+        const selector = url.searchParams.get("labelSelector") ?? "";
+        selectors.push(`${url.pathname} ${selector}`);
+        const secret = (version: number, status: string) => ({
+          metadata: {
+            name: `sh.helm.release.v1.dot-ai.v${version}`,
+            labels: { owner: "helm", name: "dot-ai", version: `${version}`, status },
+          },
+        });
+        const all = [secret(1, "superseded"), secret(2, "pending-upgrade")];
+        const items = selector.includes("status in")
+          ? all.filter((s) => s.metadata.labels.status.startsWith("pending"))
+          : all;
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ apiVersion: "v1", kind: "SecretList", metadata: {}, items }));
+      });
+      await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+      const port = (server.address() as AddressInfo).port;
+      kubeconfig = `apiVersion: v1
+kind: Config
+current-context: here
+clusters:
+- name: local
+  cluster: { server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true }
+contexts:
+- name: here
+  context: { cluster: local, user: tester }
+users:
+- name: tester
+  user: { token: test-token }
+`;
+    });
+    after(() => server.close());
+
+    it("asking for pending revisions first, then for all of them", async () => {
+      const revisions = await readHelmRevisions({ kubeconfig }, "dot-ai", "dot-ai");
+      assert.deepStrictEqual(revisions, [
+        { version: 1, status: "superseded" },
+        { version: 2, status: "pending-upgrade" },
+      ]);
+      assert.deepStrictEqual(selectors, [
+        "/api/v1/namespaces/dot-ai/secrets owner=helm,name=dot-ai,status in (pending-install,pending-upgrade,pending-rollback)",
+        "/api/v1/namespaces/dot-ai/secrets owner=helm,name=dot-ai",
+      ]);
+    });
+  });
+});
