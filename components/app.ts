@@ -3,30 +3,55 @@ import * as kx from "@pulumi/kubernetesx";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
+import { FORCE_APPLY } from "./apply";
 import { ApiKeyProvider, SECRETS_NAME } from "./chart-contract";
+import { earlierName } from "./names";
 import { ChartSettings, chartValues, secretData, secretsRevision } from "./chart-values";
 
+/**
+ * Plain strings where a value names objects at registration time (the namespace, the chart and its
+ * version, which shape the values); `Input`s where a value only flows into a resource.
+ */
 export interface DotAiArgs {
   /** Namespace the application team owns (created here). */
-  namespace: string;
-  /** Labels for that namespace, e.g. what the shared Gateway's route selector asks for. */
-  namespaceLabels?: Record<string, string>;
+  readonly namespace: string;
+  /**
+   * Labels for that namespace, e.g. what the shared Gateway's route selector asks for.
+   * @default {}
+   */
+  readonly namespaceLabels?: Readonly<Record<string, string>>;
   /** `oci://…` reference, local chart directory or packaged chart (`.tgz`). */
-  chart: string;
+  readonly chart: string;
   /**
    * The chart's version: the one to pull for a remote chart, the one its Chart.yaml declares for a
    * local chart (not passed to Helm then). The values are shaped for it.
    */
-  chartVersion: string;
-  chartIsLocal: boolean;
-  settings: ChartSettings;
+  readonly chartVersion: string;
+  /** Whether `chart` is a local directory or package, whose version Helm reads from the chart itself. */
+  readonly chartIsLocal: boolean;
+  /** What the chart's values say: release name, hostname, AI provider, Gateway wiring. */
+  readonly settings: ChartSettings;
   /** Provider API keys (secrets); only the ones given are written to the Secret. */
-  apiKeys: Partial<Record<ApiKeyProvider, pulumi.Input<string>>>;
+  readonly apiKeys: Readonly<Partial<Record<ApiKeyProvider, pulumi.Input<string>>>>;
   /** Change to generate a new auth token; the token is stable while this stays the same. */
-  tokenRotation: pulumi.Input<string>;
-  /** Resources the release must come after, e.g. the shared Gateway its HTTPRoute attaches to. */
-  after?: pulumi.Resource[];
+  readonly tokenRotation: pulumi.Input<string>;
+  /**
+   * Resources the release must come after, e.g. the shared Gateway its HTTPRoute attaches to.
+   * @default []
+   */
+  readonly after?: readonly pulumi.Resource[];
 }
+
+/**
+ * The names children of a DotAi had before they were named from the component's name; aliased so
+ * that stacks deployed then are updated in place, not replaced (a replaced token would be a new
+ * token, a replaced release a reinstall).
+ */
+export const DOT_AI_PREVIOUS_NAMES = {
+  authToken: "auth-token",
+  secret: "dot-ai-secrets",
+  release: "dot-ai",
+} as const;
 
 /**
  * What an application team owns: its namespace, the auth token and API keys in a Secret, and the
@@ -46,17 +71,24 @@ export class DotAi extends pulumi.ComponentResource {
     this.namespace = args.namespace;
     this.releaseName = args.settings.releaseName;
 
+    const names = {
+      namespace: `${name}-namespace`,
+      authToken: `${name}-auth-token`,
+      secret: `${name}-secrets`,
+      release: `${name}-release`,
+    };
     const namespace = new k8s.core.v1.Namespace(
-      args.namespace,
-      { metadata: { name: args.namespace, labels: args.namespaceLabels ?? {} } },
-      { parent: this },
+      names.namespace,
+      { metadata: { name: args.namespace, labels: { ...args.namespaceLabels } } },
+      // Its earlier name was the namespace's own.
+      { parent: this, aliases: earlierName(names.namespace, args.namespace) },
     );
 
     // 48 characters from [A-Za-z0-9] is about 285 bits of entropy and safe in an HTTP header.
     const token = new random.RandomPassword(
-      "auth-token",
+      names.authToken,
       { length: 48, special: false, keepers: { rotation: args.tokenRotation } },
-      { parent: this },
+      { parent: this, aliases: earlierName(names.authToken, DOT_AI_PREVIOUS_NAMES.authToken) },
     );
     this.authToken = pulumi.secret(token.result);
 
@@ -65,9 +97,12 @@ export class DotAi extends pulumi.ComponentResource {
       .apply(([tokenValue, keys]) => secretData(tokenValue, keys as Partial<Record<ApiKeyProvider, string>>));
 
     const secret = new kx.Secret(
-      "dot-ai-secrets",
-      { metadata: { name: SECRETS_NAME, namespace: namespace.metadata.name }, stringData: pulumi.secret(data) },
-      { parent: this },
+      names.secret,
+      {
+        metadata: { name: SECRETS_NAME, namespace: namespace.metadata.name, annotations: { ...FORCE_APPLY } },
+        stringData: pulumi.secret(data),
+      },
+      { parent: this, aliases: earlierName(names.secret, DOT_AI_PREVIOUS_NAMES.secret) },
     );
     this.secretName = secret.metadata.name;
 
@@ -75,7 +110,7 @@ export class DotAi extends pulumi.ComponentResource {
     // keeping it visible keeps the release's values readable in previews.
     const revision = pulumi.unsecret(data.apply(secretsRevision));
     const release = new k8s.helm.v3.Release(
-      "dot-ai",
+      names.release,
       {
         // Set explicitly: an auto-suffixed name would rename every object the chart derives from it.
         name: args.settings.releaseName,
@@ -89,7 +124,11 @@ export class DotAi extends pulumi.ComponentResource {
       // The Deployment reads the Secret by name (up to 1.5.x every reference is optional, so it
       // would start without authentication; from 1.6.0 the token is required and the pod would
       // not start), so the Secret must exist first; the graph cannot see that link.
-      { parent: this, dependsOn: [secret, ...(args.after ?? [])] },
+      {
+        parent: this,
+        dependsOn: [secret, ...(args.after ?? [])],
+        aliases: earlierName(names.release, DOT_AI_PREVIOUS_NAMES.release),
+      },
     );
     this.releaseStatus = release.status.apply((s) => s.status);
 

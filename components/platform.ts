@@ -1,57 +1,108 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
+import { FORCE_APPLY } from "./apply";
 import { AWAIT_TIMEOUT_SECONDS, awaitAnnotations, explainSlowWait, formatSeconds } from "./await";
+import { earlierName } from "./names";
 import { GATEWAY_API_GROUP as GATEWAY_API, ReferenceGrantVersion } from "./gateway-api";
 
+/** Which namespaces may attach routes to a listener (Gateway API `allowedRoutes.namespaces.from`). */
 export type AllowedRoutesFrom = "All" | "Same" | "Selector";
 /** Label that admits a namespace's routes to the shared Gateway when allowedRoutes is Selector. */
 export const ROUTE_NAMESPACE_LABEL = "dot-ai-gateway/shared-gateway";
+
+/** A Gateway listener, as much of Gateway API v1's `Listener` as this Gateway sets. */
+export interface GatewayListener {
+  name: string;
+  protocol: "HTTP" | "HTTPS";
+  port: number;
+  tls?: {
+    mode: "Terminate";
+    certificateRefs: { group: ""; kind: "Secret"; name: pulumi.Input<string> }[];
+  };
+  allowedRoutes: {
+    namespaces: { from: AllowedRoutesFrom; selector?: { matchLabels: Record<string, string> } };
+  };
+}
 
 interface GatewayStatus {
   addresses?: { type?: string; value?: string }[];
 }
 
+/**
+ * Plain strings where a value names objects or labels at registration time (the namespace, the
+ * Gateway's name, the listeners' policy); `Input`s where a value only flows into a resource.
+ */
 export interface SharedGatewayArgs {
   /** Namespace the platform owns for the Gateway (created here), e.g. `gateway-system`. */
-  namespace: string;
+  readonly namespace: string;
   /** Name of the shared Gateway, e.g. `cluster-gateway`. */
-  gatewayName: string;
-  gatewayClassName: pulumi.Input<string>;
+  readonly gatewayName: string;
+  /** The GatewayClass, i.e. which Gateway controller programs this Gateway, e.g. `eg`. */
+  readonly gatewayClassName: pulumi.Input<string>;
   /**
    * Which namespaces may attach routes to the listeners. This, not the ReferenceGrant, is what
    * lets the app's HTTPRoute attach. With `Selector`, namespaces need `routeNamespaceLabels`.
    */
-  allowedRoutes: AllowedRoutesFrom;
+  readonly allowedRoutes: AllowedRoutesFrom;
   /**
    * Namespaces whose HTTPRoutes are meant to use this Gateway, named in the ReferenceGrant (a
    * record; attachment is `allowedRoutes`). A ReferenceGrant names each namespace, it has no
    * selector. Empty: no ReferenceGrant.
    */
-  routeNamespaces: string[];
+  readonly routeNamespaces: readonly string[];
   /**
    * `protect` the Gateway and its namespace (whose deletion would delete the Gateway), so that
    * `pulumi destroy` refuses, before deleting anything, while app stacks may be attached.
    * @default false
    */
-  protect?: boolean;
-  /** Wait until the Gateway is `Programmed` (needs a Gateway controller). Default true. */
-  waitForProgrammed?: boolean;
-  /** How long each wait may take before `pulumi up` fails. Default 600. */
-  waitTimeoutSeconds?: number;
-  /** The ReferenceGrant version the cluster's Gateway API serves (see gateway-api.ts). Default v1. */
-  referenceGrantVersion?: ReferenceGrantVersion;
-  /** HTTPS on 443 with a cert-manager wildcard certificate; HTTP only when absent. */
-  tls?: {
-    domain: pulumi.Input<string>;
-    clusterIssuer: pulumi.Input<string>;
-    secretName: pulumi.Input<string>;
-    /** Wait until the Certificate is `Ready` (needs cert-manager). Default true. */
-    waitForReady?: boolean;
+  readonly protect?: boolean;
+  /**
+   * Wait until the Gateway is `Programmed` (needs a Gateway controller).
+   * @default true
+   */
+  readonly waitForProgrammed?: boolean;
+  /**
+   * How long each wait may take before `pulumi up` fails, in seconds.
+   * @default 600
+   */
+  readonly waitTimeoutSeconds?: number;
+  /**
+   * The ReferenceGrant version the cluster's Gateway API serves (see gateway-api.ts).
+   * @default "v1"
+   */
+  readonly referenceGrantVersion?: ReferenceGrantVersion;
+  /**
+   * HTTPS on 443 with a cert-manager wildcard certificate for `*.<domain>` and `<domain>`.
+   * @default undefined: HTTP on 80 only
+   */
+  readonly tls?: {
+    readonly domain: pulumi.Input<string>;
+    readonly clusterIssuer: pulumi.Input<string>;
+    /** The Secret cert-manager writes the certificate to, in `namespace`. */
+    readonly secretName: pulumi.Input<string>;
+    /**
+     * Wait until the Certificate is `Ready` (needs cert-manager).
+     * @default true
+     */
+    readonly waitForReady?: boolean;
   };
-  /** The Gateway API CRDs, when this program installs them: the Gateway is created after them. */
-  crds?: pulumi.Resource[];
+  /**
+   * The Gateway API CRDs, when this program installs them: the Gateway is created after them.
+   * @default [] (the cluster has them already)
+   */
+  readonly crds?: readonly pulumi.Resource[];
 }
+
+/**
+ * The names children of a SharedGateway had before they were named from the component's name;
+ * aliased so that stacks deployed then are updated in place, not replaced.
+ */
+export const SHARED_GATEWAY_PREVIOUS_NAMES = {
+  certificate: "wildcard-certificate",
+  gateway: "shared-gateway",
+  referenceGrant: "route-reference-grant",
+} as const;
 
 /**
  * What a platform team owns: the Gateway namespace, the wildcard certificate, one shared Gateway
@@ -77,16 +128,25 @@ export class SharedGateway extends pulumi.ComponentResource {
     const protect = args.protect ?? false;
     const timeout = args.waitTimeoutSeconds ?? AWAIT_TIMEOUT_SECONDS;
 
+    const crds = [...(args.crds ?? [])];
+
+    const names = {
+      namespace: `${name}-namespace`,
+      certificate: `${name}-certificate`,
+      gateway: `${name}-gateway`,
+      referenceGrant: `${name}-reference-grant`,
+    };
     const namespace = new k8s.core.v1.Namespace(
-      args.namespace,
+      names.namespace,
       { metadata: { name: args.namespace } },
-      { parent: this, protect },
+      // Its earlier name was the namespace's own.
+      { parent: this, protect, aliases: earlierName(names.namespace, args.namespace) },
     );
 
     let certificate: k8s.apiextensions.CustomResource | undefined;
     if (args.tls) {
       certificate = new k8s.apiextensions.CustomResource(
-        "wildcard-certificate",
+        names.certificate,
         {
           apiVersion: "cert-manager.io/v1",
           kind: "Certificate",
@@ -101,17 +161,17 @@ export class SharedGateway extends pulumi.ComponentResource {
             issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: args.tls.clusterIssuer },
           },
         },
-        { parent: this },
+        { parent: this, aliases: earlierName(names.certificate, SHARED_GATEWAY_PREVIOUS_NAMES.certificate) },
       );
     }
 
-    const allowedRoutes = {
+    const allowedRoutes: GatewayListener["allowedRoutes"] = {
       namespaces:
         args.allowedRoutes === "Selector"
           ? { from: "Selector", selector: { matchLabels: this.routeNamespaceLabels } }
           : { from: args.allowedRoutes },
     };
-    const listeners: object[] = [{ name: "http", protocol: "HTTP", port: 80, allowedRoutes }];
+    const listeners: GatewayListener[] = [{ name: "http", protocol: "HTTP", port: 80, allowedRoutes }];
     if (args.tls) {
       listeners.push({
         name: "https",
@@ -123,14 +183,17 @@ export class SharedGateway extends pulumi.ComponentResource {
     }
 
     this.gateway = new k8s.apiextensions.CustomResource(
-      "shared-gateway",
+      names.gateway,
       {
         apiVersion: `${GATEWAY_API}/v1`,
         kind: "Gateway",
         metadata: {
           name: args.gatewayName,
           namespace: namespace.metadata.name,
-          annotations: awaitAnnotations(args.waitForProgrammed ?? true, "Programmed", timeout),
+          annotations: {
+            ...awaitAnnotations(args.waitForProgrammed ?? true, "Programmed", timeout),
+            ...FORCE_APPLY,
+          },
         },
         spec: { gatewayClassName: args.gatewayClassName, listeners },
         // A CustomResource exposes as outputs only the fields it was given; naming `status` makes
@@ -140,7 +203,12 @@ export class SharedGateway extends pulumi.ComponentResource {
       // The Gateway names its CRD and its certificate Secret only by plain strings, so the graph
       // cannot see either dependency: without the CRDs it cannot be created, and without the
       // issued certificate its HTTPS listener would not be Programmed.
-      { parent: this, protect, dependsOn: [...(args.crds ?? []), ...(certificate ? [certificate] : [])] },
+      {
+        parent: this,
+        protect,
+        dependsOn: [...crds, ...(certificate ? [certificate] : [])],
+        aliases: earlierName(names.gateway, SHARED_GATEWAY_PREVIOUS_NAMES.gateway),
+      },
     );
 
     // A ReferenceGrant governs cross-namespace *references* (backendRefs, certificateRefs); Gateway
@@ -151,8 +219,10 @@ export class SharedGateway extends pulumi.ComponentResource {
     const grantVersion = args.referenceGrantVersion ?? "v1";
     const otherGrantVersion = grantVersion === "v1" ? "v1beta1" : "v1";
     if (args.routeNamespaces.length > 0) {
+      const otherType = `kubernetes:${GATEWAY_API}/${otherGrantVersion}:ReferenceGrant`;
+      const previousName = SHARED_GATEWAY_PREVIOUS_NAMES.referenceGrant;
       new k8s.apiextensions.CustomResource(
-        "route-reference-grant",
+        names.referenceGrant,
         {
           apiVersion: `${GATEWAY_API}/${grantVersion}`,
           kind: "ReferenceGrant",
@@ -164,9 +234,14 @@ export class SharedGateway extends pulumi.ComponentResource {
         },
         {
           parent: this,
-          dependsOn: args.crds ?? [],
-          // The same object under the other version: moving between bundles updates it in place.
-          aliases: [{ type: `kubernetes:${GATEWAY_API}/${otherGrantVersion}:ReferenceGrant` }],
+          dependsOn: crds,
+          // The same object under the other version (moving between bundles updates it in place),
+          // and under its earlier name, in either version.
+          aliases: [
+            { type: otherType },
+            ...earlierName(names.referenceGrant, previousName),
+            ...earlierName(names.referenceGrant, previousName, otherType),
+          ],
         },
       );
     }

@@ -1,0 +1,93 @@
+import * as assert from "assert";
+
+import * as pulumi from "@pulumi/pulumi";
+
+import { DOT_AI_PREVIOUS_NAMES, DotAi, DotAiArgs } from "../components/app";
+import { earlierName } from "../components/names";
+import { SHARED_GATEWAY_PREVIOUS_NAMES, SharedGateway, SharedGatewayArgs } from "../components/platform";
+
+interface Registered {
+  type: string;
+  name: string;
+}
+
+/** Runs `build` under mocks that record every resource registered (type and name). */
+async function register(build: () => void): Promise<Registered[]> {
+  const registered: Registered[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registered.push({ type: args.type, name: args.name });
+        return { id: `${args.name}-id`, state: { ...args.inputs, result: "token", status: { status: "deployed" } } };
+      },
+      call: () => ({}),
+    },
+    "dot-ai-gateway",
+    "components",
+    false,
+  );
+  build();
+  // Registrations are asynchronous; give them a turn of the event loop to be recorded.
+  await new Promise((done) => setTimeout(done, 50));
+  return registered;
+}
+
+function platformArgs(namespace: string): SharedGatewayArgs {
+  return {
+    namespace,
+    gatewayName: "cluster-gateway",
+    gatewayClassName: "eg",
+    allowedRoutes: "Selector",
+    routeNamespaces: ["dot-ai"],
+    tls: { domain: "example.com", clusterIssuer: "letsencrypt", secretName: "wildcard-tls" },
+  };
+}
+
+function appArgs(namespace: string): DotAiArgs {
+  return {
+    namespace,
+    chart: "test/charts/dot-ai-2.2.2.tgz",
+    chartVersion: "2.2.2",
+    chartIsLocal: true,
+    settings: {
+      releaseName: namespace,
+      hostname: `${namespace}.example.com`,
+      aiProvider: "anthropic",
+      timeouts: { request: "3600s", backendRequest: "3600s" },
+      gateway: { pattern: "reference", gatewayName: "cluster-gateway", gatewayNamespace: "gateway-system" },
+    },
+    apiKeys: { anthropic: "sk-test" },
+    tokenRotation: "0",
+  };
+}
+
+describe("components", () => {
+  it("name every child after the component, so two of a kind in one stack do not collide", async () => {
+    const registered = await register(() => {
+      new SharedGateway("edge", platformArgs("edge-system"));
+      new SharedGateway("internal", platformArgs("internal-system"));
+      new DotAi("team-a", appArgs("team-a"));
+      new DotAi("team-b", appArgs("team-b"));
+    });
+    const children = registered.filter((r) => !r.type.startsWith("dot-ai-gateway:"));
+    // Namespace, Certificate, Gateway, ReferenceGrant; Namespace, password, Secret, Release.
+    assert.strictEqual(children.length, 16);
+    const keys = children.map((r) => `${r.type}::${r.name}`);
+    assert.strictEqual(new Set(keys).size, keys.length, `duplicate child: ${keys.join(", ")}`);
+    for (const component of ["edge", "internal", "team-a", "team-b"]) {
+      assert.strictEqual(children.filter((r) => r.name.startsWith(`${component}-`)).length, 4, component);
+    }
+  });
+
+  it("alias a child to its earlier name only where the name changed", () => {
+    assert.deepStrictEqual(earlierName("platform-gateway", SHARED_GATEWAY_PREVIOUS_NAMES.gateway), [
+      { name: "shared-gateway" },
+    ]);
+    // Component `dot-ai` derives exactly the Secret's earlier name: nothing to alias.
+    assert.deepStrictEqual(earlierName("dot-ai-secrets", DOT_AI_PREVIOUS_NAMES.secret), []);
+    // Same name, other type (the ReferenceGrant across bundle versions): still an alias.
+    assert.deepStrictEqual(earlierName("x", "x", "kubernetes:gateway.networking.k8s.io/v1beta1:ReferenceGrant"), [
+      { name: "x", type: "kubernetes:gateway.networking.k8s.io/v1beta1:ReferenceGrant" },
+    ]);
+  });
+});
