@@ -6,20 +6,10 @@ import {
   ClusterGatewayApi,
   InstalledCrd,
   WantedBundle,
-  clusterGatewayApi,
   judgeGatewayApiCrds,
   readClusterGatewayApi,
 } from "../stacks/crd-precheck";
-import { TYPES, byType, devSpec, prodSpec, runStack } from "./harness";
-
-/** A cluster without Gateway API: what every harness run sees unless a test says otherwise. */
-const EMPTY: ClusterGatewayApi = { crds: [], served: [] };
-
-// The harness does not know the cluster read yet: every program run in every test file would read
-// the developer's current cluster. Runs once, before any test of any file.
-before(() => {
-  clusterGatewayApi.read = async () => EMPTY;
-});
+import { NO_GATEWAY_API, TYPES, byType, devSpec, prodSpec, runStack } from "./harness";
 
 const NAMES = ["gateways", "httproutes", "referencegrants", "gatewayclasses"].map(
   (n) => `${n}.gateway.networking.k8s.io`,
@@ -67,7 +57,7 @@ function cluster(version: string, managers: string[], policy = true, channel = "
 describe("Gateway API CRDs already in the cluster", () => {
   describe("are judged before anything is registered", () => {
     it("installs the bundle on a cluster without Gateway API", () => {
-      assert.strictEqual(judgeGatewayApiCrds(want(), EMPTY).action, "install");
+      assert.strictEqual(judgeGatewayApiCrds(want(), NO_GATEWAY_API).action, "install");
     });
 
     it("installs (or upgrades) over CRDs this program installed, of the same or an older release", () => {
@@ -191,17 +181,8 @@ describe("Gateway API CRDs already in the cluster", () => {
   });
 
   describe("in the whole program", () => {
-    const runWith = async (spec: ReturnType<typeof devSpec>, found: ClusterGatewayApi | Error) => {
-      clusterGatewayApi.read = async () => {
-        if (found instanceof Error) throw found;
-        return found;
-      };
-      try {
-        return await runStack(spec);
-      } finally {
-        clusterGatewayApi.read = async () => EMPTY;
-      }
-    };
+    const runWith = (spec: ReturnType<typeof devSpec>, found: ClusterGatewayApi | Error) =>
+      runStack({ ...spec, gatewayApi: found });
 
     it("registers no Gateway API object over CRDs it leaves, and still deploys dot-ai", async () => {
       const run = await runWith(devSpec(), cluster("v1.6.3", [KUBECTL_SSA]));

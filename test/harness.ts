@@ -2,10 +2,45 @@
  * Runs the real program under Pulumi mocks and records what it asks the engine for: every
  * resource's type, name, inputs (with secret markers intact), parent, dependencies and
  * retainOnDelete, plus the stack outputs and warnings.
+ *
+ * What this takes from the Pulumi SDK beyond its documented testing API (`setMocks`, `Mocks`), and why:
+ *
+ * - `pulumi.runtime.getMonitor()` after `setMocks` returns the SDK's MockMonitor. `Mocks.newResource`
+ *   sees only a resource's type, name, inputs (secrets already unwrapped), provider and id; the tests
+ *   also need its parent, dependsOn, retainOnDelete, protect and which inputs are secret. So the
+ *   harness wraps the monitor's `registerResource(request, callback)` and `readResource(request,
+ *   callback)`, and reads the request with the getters of the engine's protobuf messages
+ *   (`RegisterResourceRequest`: getType, getName, getParent, getDependenciesList, getRetainondelete,
+ *   getProtect, getProvider, getObject().toJavaScript(); `ReadResourceRequest`: getType, getId;
+ *   the response's getUrn). This works because the SDK looks the method up on the monitor object at
+ *   every call.
+ * - Secrets in those serialized inputs are objects marked with `pulumi.runtime.specialSigKey` set to
+ *   `pulumi.runtime.specialSecretSig` (exported, but an encoding detail of the engine protocol).
+ * - A `pulumi.StackReference` is a read of `pulumi:pulumi:StackReference` whose state the mocks
+ *   answer with `outputs` and `secretOutputNames`, the fields the SDK's StackReference reads.
+ * - `pulumi.log.warn` is replaced for the run: under mocks there is no engine, so warnings would
+ *   only reach the console. This relies on the SDK's compiled CommonJS `log` module having writable
+ *   exports that the program's `pulumi.log.warn(...)` calls look up at call time.
+ *
+ * `checkSdkSeams` and every recorded request check these, so an SDK upgrade that changes one makes
+ * `runStack` throw an error naming it (test/harness.test.ts exercises each on its own) instead of
+ * tests failing on missing data far from the cause. The protobuf request types are imported as
+ * types, so `npm run typecheck` also fails if a getter is renamed.
+ *
+ * The project's own seams are set per run too: the reads of the "cluster" made before anything is
+ * registered (storage, Helm revisions, Gateway API CRDs) answer from the spec, so no test file
+ * depends on another having stubbed them, and no test reads the developer's real cluster.
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import type {
+  ReadResourceRequest,
+  RegisterResourceRequest,
+  RegisterResourceResponse,
+} from "@pulumi/pulumi/proto/resource_pb";
 
+import type { StackOutputs } from "../stacks/outputs";
+import { ClusterGatewayApi, clusterGatewayApi } from "../stacks/crd-precheck";
 import { HelmRevision, helmRevisions } from "../stacks/release-check";
 import { ClusterStorage, clusterStorage } from "../stacks/storage-check";
 
@@ -29,9 +64,8 @@ export const STORAGE_OK: ClusterStorage = {
   volumes: [],
 };
 
-/** Pulumi's marker for a secret value in serialized properties. */
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d";
+/** A cluster without Gateway API: nothing to leave alone, the program installs its bundle. */
+export const NO_GATEWAY_API: ClusterGatewayApi = { crds: [], served: [] };
 
 export interface RecordedResource {
   type: string;
@@ -90,27 +124,63 @@ class RecordingMocks implements pulumi.runtime.Mocks {
   }
 }
 
-interface RegisterRequest {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getDependenciesList(): string[];
-  getRetainondelete(): boolean;
-  getProtect(): boolean | undefined;
-  getProvider(): string;
-  getObject(): { toJavaScript(): unknown } | undefined;
-}
-interface ReadRequest {
-  getType(): string;
-  getName(): string;
-  getId(): string;
-}
+/** The MockMonitor methods the harness wraps (see the top of this file). */
 interface Monitor {
-  readResource(req: ReadRequest, callback: (err: unknown, res: unknown) => void): Promise<void>;
+  readResource(req: ReadResourceRequest, callback: (err: unknown, res: unknown) => void): Promise<void>;
   registerResource(
-    req: RegisterRequest,
-    callback: (err: unknown, res: { getUrn(): string } | undefined) => void,
+    req: RegisterResourceRequest,
+    callback: (err: unknown, res: RegisterResourceResponse | undefined) => void,
   ): Promise<void>;
+}
+
+const REGISTER_GETTERS = [
+  "getType",
+  "getName",
+  "getParent",
+  "getDependenciesList",
+  "getRetainondelete",
+  "getProtect",
+  "getProvider",
+  "getObject",
+] as const;
+const READ_GETTERS = ["getType", "getId"] as const;
+
+/** What changed in the SDK, in words, or undefined while everything the harness uses is there. */
+function missingGetters(what: string, obj: unknown, getters: readonly string[]): string | undefined {
+  const missing = getters.filter((g) => typeof (obj as Record<string, unknown> | undefined)?.[g] !== "function");
+  return missing.length === 0 ? undefined : `${what} has no ${missing.map((g) => `${g}()`).join(", ")}`;
+}
+
+/** Thrown when the SDK no longer provides what the harness takes from it. */
+export class SdkSeamError extends Error {
+  constructor(problems: readonly string[]) {
+    super(
+      `test/harness.ts can no longer record the program: the Pulumi SDK (@pulumi/pulumi ${sdkVersion()}) changed ` +
+        `what it relies on:\n  - ${problems.join("\n  - ")}\n` +
+        `See "What this takes from the Pulumi SDK" at the top of test/harness.ts.`,
+    );
+  }
+}
+
+function sdkVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the installed version, for the message
+  return (require("@pulumi/pulumi/package.json") as { version: string }).version;
+}
+
+/** The seams that can be checked before a program runs (the request getters are checked per request). */
+export function checkSdkSeams(monitor: unknown): string[] {
+  const problems: string[] = [];
+  for (const method of ["registerResource", "readResource"]) {
+    if (typeof (monitor as Record<string, unknown> | undefined)?.[method] !== "function") {
+      problems.push(`pulumi.runtime.getMonitor() under setMocks has no ${method}(request, callback)`);
+    }
+  }
+  const warn = Object.getOwnPropertyDescriptor(pulumi.log, "warn");
+  if (!warn || !(warn.writable || warn.set)) problems.push("pulumi.log.warn can no longer be replaced (not writable)");
+  if (typeof pulumi.runtime.specialSigKey !== "string" || typeof pulumi.runtime.specialSecretSig !== "string") {
+    problems.push("pulumi.runtime.specialSigKey / specialSecretSig (the secret marker) are gone");
+  }
+  return problems;
 }
 
 export interface StackSpec {
@@ -123,6 +193,8 @@ export interface StackSpec {
   storage?: ClusterStorage | Error;
   /** The Helm revisions of the release in the "cluster" (default none: a first install). */
   helmRevisions?: HelmRevision[] | Error;
+  /** The Gateway API the "cluster" already has (default `NO_GATEWAY_API`; an Error: it cannot be read). */
+  gatewayApi?: ClusterGatewayApi | Error;
   /** Other stacks a StackReference may read, by fully qualified name; any other name is unknown. */
   stacks?: Record<string, StackOutputsSpec>;
 }
@@ -133,7 +205,17 @@ export interface StackOutputsSpec {
   secretOutputNames?: string[];
 }
 
+/** Runs the project's program (stacks/program.ts) as `pulumi up` would for `spec`. */
 export async function runStack(spec: StackSpec): Promise<StackRun> {
+  // Loaded on first use, after setMocks; Node caches the module, so later runs reuse it.
+  return runProgram(spec, async () => (await import("../stacks/program")).program());
+}
+
+/** Runs `program` under the mocks, with `spec`'s config and "cluster", and records what it registers. */
+export async function runProgram(
+  spec: StackSpec,
+  program: () => Promise<StackOutputs | Record<string, unknown>>,
+): Promise<StackRun> {
   await pulumi.runtime.setMocks(new RecordingMocks(spec.stacks ?? {}), PROJECT, spec.stack, false);
   const all: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...spec.config, ...spec.secrets })) all[`${PROJECT}:${k}`] = v;
@@ -142,29 +224,31 @@ export async function runStack(spec: StackSpec): Promise<StackRun> {
     Object.keys(spec.secrets ?? {}).map((k) => `${PROJECT}:${k}`),
   );
 
-  const revisions = spec.helmRevisions ?? [];
-  helmRevisions.read = async () => {
-    if (revisions instanceof Error) throw revisions;
-    return revisions;
-  };
-  const storage = spec.storage ?? STORAGE_OK;
-  clusterStorage.read = async () => {
-    if (storage instanceof Error) throw storage;
-    return storage;
-  };
+  helmRevisions.read = answer(spec.helmRevisions ?? []);
+  clusterStorage.read = answer(spec.storage ?? STORAGE_OK);
+  clusterGatewayApi.read = answer(spec.gatewayApi ?? NO_GATEWAY_API);
+
+  const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
+  const drift = checkSdkSeams(monitor);
+  if (drift.length > 0) throw new SdkSeamError(drift);
 
   const resources: RecordedResource[] = [];
-  const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
   const stackReads: string[] = [];
   const read = monitor.readResource.bind(monitor);
   monitor.readResource = (req, callback) => {
-    if (req.getType() === STACK_REFERENCE) stackReads.push(req.getId());
+    const missing = missingGetters("ReadResourceRequest", req, READ_GETTERS);
+    if (missing) drift.push(missing);
+    else if (req.getType() === STACK_REFERENCE) stackReads.push(req.getId());
     return read(req, callback);
   };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) =>
     register(req, (err, res) => {
-      if (!err && res) {
+      const missing =
+        missingGetters("RegisterResourceRequest", req, REGISTER_GETTERS) ??
+        (err ? undefined : missingGetters("RegisterResourceResponse", res, ["getUrn"]));
+      if (missing) drift.push(missing);
+      else if (!err && res) {
         const rawInputs = req.getObject()?.toJavaScript() ?? {};
         resources.push({
           type: req.getType(),
@@ -174,7 +258,7 @@ export async function runStack(spec: StackSpec): Promise<StackRun> {
           inputs: unwrapSecrets(rawInputs) as Record<string, unknown>,
           rawInputs,
           dependencies: req.getDependenciesList(),
-          retainOnDelete: req.getRetainondelete(),
+          retainOnDelete: req.getRetainondelete() === true,
           protect: req.getProtect() === true,
           provider: req.getProvider(),
         });
@@ -190,10 +274,9 @@ export async function runStack(spec: StackSpec): Promise<StackRun> {
   };
   const cwd = process.cwd();
   process.chdir(REPO_ROOT);
+  let run: StackRun;
   try {
-    // Fresh module state per run, as a fresh `pulumi up` would have.
-    const { program } = await import("../stacks/program");
-    const raw = (await program()) as unknown as Record<string, unknown>;
+    const raw = (await program()) as Record<string, unknown>;
     const outputs: Record<string, unknown> = {};
     const secretOutputs = new Set<string>();
     for (const [key, value] of Object.entries(raw)) {
@@ -203,14 +286,24 @@ export async function runStack(spec: StackSpec): Promise<StackRun> {
       } else outputs[key] = value;
     }
     await settle(resources);
-    return { resources, stackReads, outputs, secretOutputs, warnings };
+    run = { resources, stackReads, outputs, secretOutputs, warnings };
   } catch (error) {
     await settle(resources);
-    return { resources, stackReads, outputs: {}, secretOutputs: new Set(), warnings, error: error as Error };
+    run = { resources, stackReads, outputs: {}, secretOutputs: new Set(), warnings, error: error as Error };
   } finally {
     process.chdir(cwd);
     log.warn = originalWarn;
   }
+  if (drift.length > 0) throw new SdkSeamError([...new Set(drift)]);
+  return run;
+}
+
+/** A cluster read that answers `found`, or fails with it when it is an Error. */
+function answer<T>(found: T | Error): () => Promise<T> {
+  return async () => {
+    if (found instanceof Error) throw found;
+    return found;
+  };
 }
 
 export function resolve<T>(output: pulumi.Output<T>): Promise<T> {
@@ -228,7 +321,9 @@ async function settle(resources: RecordedResource[]): Promise<void> {
 
 export function isWrappedSecret(value: unknown): boolean {
   return (
-    typeof value === "object" && value !== null && (value as Record<string, unknown>)[SPECIAL_SIG_KEY] === SECRET_SIG
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig
   );
 }
 
