@@ -17,13 +17,25 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { AppConfig } from "./config";
 import { userError } from "./errors";
-import { ClusterSelection, clusterSelection, loadKubeConfig, withTimeout } from "./kube-client";
+import {
+  ChartObject,
+  chartObjects,
+  describeObject,
+  manifestObjects,
+  releaseManifest,
+  requester,
+} from "./chart-objects";
+import { ClusterSelection, clusterSelection, withTimeout } from "./kube-client";
 
 /** One revision of a Helm release, as its storage Secret's labels record it. */
 export interface HelmRevision {
   version: number;
   status: string;
+  /** The rendered objects (Helm's `manifest`), read for the deployed revision only. */
+  manifest?: string;
 }
+/** Which release: the app's namespace and release name. */
+export type ReleaseName = Pick<AppConfig, "namespace" | "releaseName">;
 
 const PENDING = ["pending-install", "pending-upgrade", "pending-rollback"];
 
@@ -51,12 +63,16 @@ export const helmRevisions = {
   timeoutMs: 10_000,
 };
 
-/** Stops the program when the release's newest revision is pending, naming the fix. */
-export async function checkHelmRelease(app: AppConfig): Promise<void> {
+/**
+ * Stops the program when the release's newest revision is pending, naming the fix; otherwise, when
+ * the newest revision is deployed, makes sure its objects exist (see stacks/chart-objects.ts).
+ */
+export async function checkHelmRelease(app: ReleaseName): Promise<void> {
+  const selection = clusterSelection();
   let revisions: HelmRevision[];
   try {
     revisions = await withTimeout(
-      helmRevisions.read(clusterSelection(), app.namespace, app.releaseName),
+      helmRevisions.read(selection, app.namespace, app.releaseName),
       helmRevisions.timeoutMs,
     );
   } catch (error) {
@@ -66,7 +82,7 @@ export async function checkHelmRelease(app: AppConfig): Promise<void> {
     return;
   }
   const stuck = stuckRevision(revisions);
-  if (stuck === undefined) return;
+  if (stuck === undefined) return checkChartObjects(app, selection, revisions);
   const secret = revisionSecretName(app.releaseName, stuck.version);
   throw userError(
     `The Helm release ${app.releaseName} in namespace ${app.namespace} is stuck: its newest revision (${stuck.version}) is ${stuck.status}, ` +
@@ -77,24 +93,95 @@ export async function checkHelmRelease(app: AppConfig): Promise<void> {
   );
 }
 
-/** Reads the release's revisions from the labels of Helm's storage Secrets. */
+/** The newest revision when it is the deployed one (not after a failed upgrade), with its manifest. */
+export function deployedRevision(revisions: HelmRevision[]): HelmRevision | undefined {
+  const newest = revisions.reduce<HelmRevision | undefined>(
+    (a, b) => (a === undefined || b.version > a.version ? b : a),
+    undefined,
+  );
+  return newest?.status === "deployed" && newest.manifest !== undefined ? newest : undefined;
+}
+
+/**
+ * Objects of the deployed revision deleted by hand: named on preview, created again on `up`
+ * (as Helm rendered them); a warning either way, with the fix when creating them failed.
+ */
+async function checkChartObjects(
+  app: ReleaseName,
+  selection: ClusterSelection,
+  revisions: HelmRevision[],
+): Promise<void> {
+  const deployed = deployedRevision(revisions);
+  if (deployed?.manifest === undefined) return;
+  const release = `Helm release ${app.releaseName} (namespace ${app.namespace}, revision ${deployed.version})`;
+  let missing: ChartObject[];
+  try {
+    const objects = manifestObjects(deployed.manifest, app.namespace);
+    missing = await withTimeout(chartObjects.missing(selection, objects), helmRevisions.timeoutMs);
+  } catch (error) {
+    await pulumi.log.warn(
+      `Could not check that the objects of the ${release} exist (${(error as Error).message}); skipping that check.`,
+    );
+    return;
+  }
+  if (missing.length === 0) return;
+  const names = missing.map(describeObject).join(", ");
+  const why = `deleted by hand? The release resource tracks its revision, not its objects, so Pulumi sees no change`;
+  if (pulumi.runtime.isDryRun()) {
+    await pulumi.log.warn(
+      `${missing.length} object(s) of the ${release} are missing from the cluster: ${names} (${why}). ` +
+        `pulumi up creates them again as revision ${deployed.version} rendered them.`,
+    );
+    return;
+  }
+  try {
+    await withTimeout(chartObjects.create(selection, missing, app.releaseName, app.namespace), helmRevisions.timeoutMs);
+  } catch (error) {
+    await pulumi.log.warn(
+      `${missing.length} object(s) of the ${release} are missing from the cluster: ${names} (${why}), and creating them again failed: ${(error as Error).message}.\n` +
+        `  Fix: re-apply the deployed revision, then record it: helm rollback ${app.releaseName} ${deployed.version} -n ${app.namespace} && pulumi up --refresh`,
+    );
+    return;
+  }
+  await pulumi.log.warn(
+    `Created again ${missing.length} missing object(s) of the ${release}, as that revision rendered them: ${names} (${why}).`,
+  );
+}
+
+/**
+ * Reads the release's revisions from the labels of Helm's storage Secrets (metadata only), and at
+ * the same time the deployed revision's record, for its manifest: two small reads in parallel.
+ */
 export async function readHelmRevisions(
   selection: ClusterSelection,
   namespace: string,
   release: string,
 ): Promise<HelmRevision[]> {
-  const k8s = await import("@kubernetes/client-node");
-  const core = loadKubeConfig(k8s, selection).makeApiClient(k8s.CoreV1Api);
-  // Only pending revisions first: nearly always none, so the release payloads are not fetched.
+  const request = await requester(selection);
+  const list = async (selector: string, accept?: string): Promise<SecretList> => {
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets?labelSelector=${encodeURIComponent(selector)}`;
+    const res = await request("GET", path, undefined, accept);
+    if (res.status === 404) return { items: [] };
+    if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status}`);
+    return JSON.parse(res.body) as SecretList;
+  };
   const selector = `owner=helm,name=${release}`;
-  const pending = await core.listNamespacedSecret({
-    namespace,
-    labelSelector: `${selector},status in (${PENDING.join(",")})`,
+  const [all, deployed] = await Promise.all([list(selector, PARTIAL_LIST), list(`${selector},status=deployed`)]);
+  const manifests = new Map<number, string>();
+  for (const s of deployed.items) {
+    const data = s.data?.release;
+    if (data === undefined) continue;
+    manifests.set(Number(s.metadata?.labels?.version ?? 0), releaseManifest(Buffer.from(data, "base64").toString()));
+  }
+  return all.items.map((s) => {
+    const version = Number(s.metadata?.labels?.version ?? 0);
+    const manifest = manifests.get(version);
+    return { version, status: s.metadata?.labels?.status ?? "", ...(manifest === undefined ? {} : { manifest }) };
   });
-  if (pending.items.length === 0) return [];
-  const all = await core.listNamespacedSecret({ namespace, labelSelector: selector });
-  return all.items.map((s) => ({
-    version: Number(s.metadata?.labels?.version ?? 0),
-    status: s.metadata?.labels?.status ?? "",
-  }));
+}
+
+const PARTIAL_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+
+interface SecretList {
+  items: { metadata?: { labels?: Record<string, string> }; data?: Record<string, string> }[];
 }

@@ -1,0 +1,285 @@
+/**
+ * Are the objects of the deployed Helm revision still in the cluster?
+ *
+ * The Helm release resource tracks the release's revision, not the objects Helm rendered: an
+ * object of the chart deleted by hand (the HTTPRoute, the Deployment, the dev Gateway) is seen by
+ * neither `pulumi refresh` nor `pulumi up`, and stays deleted until the next change of the
+ * release's inputs (measured in test/e2e/faults.e2e.ts). This check reads the deployed revision's
+ * manifest from Helm's record (the same read as the pending-revision check, stacks/release-check.ts)
+ * and GETs each object's metadata, all at once, before anything is registered.
+ *
+ * When some are missing: on preview it warns, naming them; on `up` it creates them again exactly
+ * as the deployed revision rendered them, with Helm's ownership label and annotations, so that the
+ * release is whole and Helm's next upgrade patches them as its own. That is what Helm itself does
+ * for a missing object when it upgrades a release (creates it from the manifest), without a new
+ * revision: the stack's state and the release stay as they were, and the next preview shows no
+ * changes. If creating fails, it warns with the command that re-applies the revision instead.
+ */
+import * as http from "http";
+import * as https from "https";
+import * as zlib from "zlib";
+import { CORE_SCHEMA, loadAll } from "js-yaml";
+
+import { ClusterSelection, loadKubeConfig } from "./kube-client";
+
+/** An object of a rendered manifest, as much of it as this check needs, plus the object itself. */
+export interface ChartObject {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  /** Absent for a cluster-scoped object. */
+  namespace?: string;
+  /** The object as rendered. */
+  object: Record<string, unknown>;
+}
+
+/** `Kind namespace/name` (or `Kind name`), as the messages name objects. */
+export function describeObject(o: Pick<ChartObject, "kind" | "name" | "namespace">): string {
+  return `${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}`;
+}
+
+/**
+ * The `manifest` of a Helm release record: `data` is the Secret's `release` value once the
+ * Kubernetes base64 is undone, i.e. Helm's own base64 of the gzipped JSON (older Helm: plain JSON).
+ */
+export function releaseManifest(data: string): string {
+  let bytes = Buffer.from(data, "base64");
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = zlib.gunzipSync(bytes);
+  const release = JSON.parse(bytes.toString("utf8")) as { manifest?: unknown };
+  if (typeof release.manifest !== "string") throw new Error("the Helm release record has no manifest");
+  return release.manifest;
+}
+
+/**
+ * Where the API serves a kind: its plural and whether it is namespaced. The kinds charts commonly
+ * render; any other kind is looked up in the API server's discovery.
+ */
+const KNOWN_KINDS: Readonly<Record<string, readonly [plural: string, namespaced: boolean]>> = {
+  "/ConfigMap": ["configmaps", true],
+  "/Secret": ["secrets", true],
+  "/Service": ["services", true],
+  "/ServiceAccount": ["serviceaccounts", true],
+  "/PersistentVolumeClaim": ["persistentvolumeclaims", true],
+  "/Pod": ["pods", true],
+  "/Namespace": ["namespaces", false],
+  "apps/Deployment": ["deployments", true],
+  "apps/StatefulSet": ["statefulsets", true],
+  "apps/DaemonSet": ["daemonsets", true],
+  "batch/Job": ["jobs", true],
+  "batch/CronJob": ["cronjobs", true],
+  "rbac.authorization.k8s.io/Role": ["roles", true],
+  "rbac.authorization.k8s.io/RoleBinding": ["rolebindings", true],
+  "rbac.authorization.k8s.io/ClusterRole": ["clusterroles", false],
+  "rbac.authorization.k8s.io/ClusterRoleBinding": ["clusterrolebindings", false],
+  "networking.k8s.io/Ingress": ["ingresses", true],
+  "networking.k8s.io/NetworkPolicy": ["networkpolicies", true],
+  "policy/PodDisruptionBudget": ["poddisruptionbudgets", true],
+  "autoscaling/HorizontalPodAutoscaler": ["horizontalpodautoscalers", true],
+  "gateway.networking.k8s.io/Gateway": ["gateways", true],
+  "gateway.networking.k8s.io/HTTPRoute": ["httproutes", true],
+  "gateway.networking.k8s.io/GRPCRoute": ["grpcroutes", true],
+  "gateway.networking.k8s.io/ReferenceGrant": ["referencegrants", true],
+  "gateway.networking.k8s.io/GatewayClass": ["gatewayclasses", false],
+  "cert-manager.io/Certificate": ["certificates", true],
+  "cert-manager.io/Issuer": ["issuers", true],
+  "cert-manager.io/ClusterIssuer": ["clusterissuers", false],
+};
+
+const groupOf = (apiVersion: string) => (apiVersion.includes("/") ? apiVersion.split("/")[0] : "");
+
+/** Where one kind is served. */
+export interface KindInfo {
+  plural: string;
+  namespaced: boolean;
+}
+
+/** The API path of an object (`collection` true: of the collection it is created in). */
+export function objectPath(o: ChartObject, kind: KindInfo, collection = false): string {
+  const base = o.apiVersion.includes("/") ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
+  const scope = kind.namespaced ? `/namespaces/${encodeURIComponent(o.namespace ?? "default")}` : "";
+  return `${base}${scope}/${kind.plural}${collection ? "" : `/${encodeURIComponent(o.name)}`}`;
+}
+
+/**
+ * The objects of a rendered manifest (Helm keeps hooks apart, so none are here). A namespaced
+ * object without a namespace is in the release's, as Helm installs it. A kind not in the table
+ * above is taken as namespaced here; the cluster reads correct that from discovery.
+ */
+export function manifestObjects(manifest: string, releaseNamespace: string): ChartObject[] {
+  const docs = loadAll(manifest, null, { schema: CORE_SCHEMA });
+  const objects: ChartObject[] = [];
+  const add = (doc: unknown) => {
+    if (doc === null || typeof doc !== "object") return;
+    const o = doc as {
+      apiVersion?: unknown;
+      kind?: unknown;
+      metadata?: { name?: unknown; namespace?: unknown };
+      items?: unknown;
+    };
+    if (typeof o.kind === "string" && o.kind.endsWith("List") && Array.isArray(o.items)) {
+      o.items.forEach(add);
+      return;
+    }
+    if (typeof o.apiVersion !== "string" || typeof o.kind !== "string" || typeof o.metadata?.name !== "string") return;
+    const known = KNOWN_KINDS[`${groupOf(o.apiVersion)}/${o.kind}`];
+    const namespaced = known ? known[1] : true;
+    objects.push({
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      name: o.metadata.name,
+      namespace: namespaced
+        ? typeof o.metadata.namespace === "string"
+          ? o.metadata.namespace
+          : releaseNamespace
+        : undefined,
+      object: doc as Record<string, unknown>,
+    });
+  };
+  docs.forEach(add);
+  return objects;
+}
+
+/** The object as Helm would create it: in its namespace, with Helm's ownership label and annotations. */
+export function asHelmCreatesIt(o: ChartObject, release: string, releaseNamespace: string): Record<string, unknown> {
+  const metadata = (o.object.metadata ?? {}) as {
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  return {
+    ...o.object,
+    metadata: {
+      ...metadata,
+      ...(o.namespace ? { namespace: o.namespace } : {}),
+      labels: { ...metadata.labels, "app.kubernetes.io/managed-by": "Helm" },
+      annotations: {
+        ...metadata.annotations,
+        "meta.helm.sh/release-name": release,
+        "meta.helm.sh/release-namespace": releaseNamespace,
+      },
+    },
+  };
+}
+
+/** The cluster calls of this check; tests replace them so that no cluster is needed. */
+export const chartObjects = {
+  /** The objects of `objects` the cluster does not have. */
+  missing: readMissingObjects,
+  /** Creates each object, as Helm creates it; rejects naming those it could not create. */
+  create: createObjects,
+};
+
+const PARTIAL_OBJECT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+
+/** A request to the cluster's API server: status and body, whatever the status. */
+export type Requester = (
+  method: string,
+  path: string,
+  body?: unknown,
+  accept?: string,
+) => Promise<{ status: number; body: string }>;
+
+/**
+ * Requests to the API server the `kubernetes:*` settings name, with @kubernetes/client-node's
+ * credentials (loaded on first use) and Node's http(s): the responses may be metadata only.
+ */
+export async function requester(selection: ClusterSelection): Promise<Requester> {
+  const k8s = await import("@kubernetes/client-node");
+  const kc = loadKubeConfig(k8s, selection);
+  const server = kc.getCurrentCluster()?.server?.replace(/\/+$/, "");
+  if (!server) throw new Error("the kubeconfig names no cluster server");
+  return async (method, path, body, accept = "application/json") => {
+    const options: https.RequestOptions = { method, headers: { Accept: accept } };
+    if (body !== undefined) options.headers = { ...options.headers, "Content-Type": "application/json" };
+    await kc.applyToHTTPSOptions(options);
+    return send(`${server}${path}`, options, body === undefined ? undefined : JSON.stringify(body));
+  };
+}
+
+function send(url: string, options: https.RequestOptions, body?: string): Promise<{ status: number; body: string }> {
+  const request = url.startsWith("http:") ? http.request : https.request;
+  return new Promise((resolve, reject) => {
+    const req = request(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("error", reject);
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** Plural and scope of each kind the objects have: the table above, else the API server's discovery. */
+async function kindsOf(objects: ChartObject[], request: Requester): Promise<Map<string, KindInfo | undefined>> {
+  const kinds = new Map<string, KindInfo | undefined>();
+  const unknown = new Set<string>();
+  for (const o of objects) {
+    const key = `${o.apiVersion}/${o.kind}`;
+    const known = KNOWN_KINDS[`${groupOf(o.apiVersion)}/${o.kind}`];
+    if (known) kinds.set(key, { plural: known[0], namespaced: known[1] });
+    else unknown.add(o.apiVersion);
+  }
+  await Promise.all(
+    [...unknown].map(async (apiVersion) => {
+      const res = await request("GET", apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`);
+      if (res.status === 404) return; // not served: its objects cannot exist
+      if (res.status !== 200) throw new Error(`GET /apis/${apiVersion}: HTTP ${res.status}`);
+      const list = JSON.parse(res.body) as { resources?: { name?: string; kind?: string; namespaced?: boolean }[] };
+      for (const r of list.resources ?? []) {
+        if (r.name && r.kind && !r.name.includes("/")) {
+          kinds.set(`${apiVersion}/${r.kind}`, { plural: r.name, namespaced: r.namespaced === true });
+        }
+      }
+    }),
+  );
+  return kinds;
+}
+
+/** GETs each object's metadata, all at once; a kind the API server does not serve counts as missing. */
+export async function readMissingObjects(selection: ClusterSelection, objects: ChartObject[]): Promise<ChartObject[]> {
+  const request = await requester(selection);
+  const kinds = await kindsOf(objects, request);
+  const missing = await Promise.all(
+    objects.map(async (o): Promise<ChartObject | undefined> => {
+      const kind = kinds.get(`${o.apiVersion}/${o.kind}`);
+      if (kind === undefined) return o;
+      // Discovery may say a kind taken as namespaced is cluster-scoped.
+      const placed = kind.namespaced ? o : { ...o, namespace: undefined };
+      const res = await request("GET", objectPath(placed, kind), undefined, PARTIAL_OBJECT);
+      if (res.status === 404) return placed;
+      if (res.status !== 200) throw new Error(`GET ${objectPath(placed, kind)}: HTTP ${res.status}`);
+      return undefined;
+    }),
+  );
+  return missing.filter((o): o is ChartObject => o !== undefined);
+}
+
+/** POSTs each object as Helm creates it (field manager `dot-ai-gateway`); already there is fine. */
+export async function createObjects(
+  selection: ClusterSelection,
+  objects: ChartObject[],
+  release: string,
+  releaseNamespace: string,
+): Promise<void> {
+  const request = await requester(selection);
+  const kinds = await kindsOf(objects, request);
+  const failures = await Promise.all(
+    objects.map(async (o) => {
+      const kind = kinds.get(`${o.apiVersion}/${o.kind}`);
+      if (kind === undefined) return `${describeObject(o)} (${o.apiVersion} is not served)`;
+      const placed = kind.namespaced ? o : { ...o, namespace: undefined };
+      const path = `${objectPath(placed, kind, true)}?fieldManager=dot-ai-gateway`;
+      const res = await request("POST", path, asHelmCreatesIt(placed, release, releaseNamespace));
+      if (res.status === 201 || res.status === 200 || res.status === 409) return undefined;
+      let reason = `HTTP ${res.status}`;
+      try {
+        reason = (JSON.parse(res.body) as { message?: string }).message ?? reason;
+      } catch {
+        // not a Status object
+      }
+      return `${describeObject(o)} (${reason})`;
+    }),
+  );
+  const failed = failures.filter((f): f is string => f !== undefined);
+  if (failed.length > 0) throw new Error(`could not create ${failed.join(", ")}`);
+}

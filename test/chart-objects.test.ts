@@ -1,0 +1,346 @@
+import * as assert from "assert";
+import * as http from "http";
+import { AddressInfo } from "net";
+import * as zlib from "zlib";
+import * as pulumi from "@pulumi/pulumi";
+
+import {
+  ChartObject,
+  asHelmCreatesIt,
+  chartObjects,
+  createObjects,
+  manifestObjects,
+  readMissingObjects,
+  releaseManifest,
+} from "../stacks/chart-objects";
+import { HelmRevision, checkHelmRelease, deployedRevision, readHelmRevisions } from "../stacks/release-check";
+import { TYPES, byType, devSpec, prodSpec, runStack } from "./harness";
+
+/** A manifest as Helm stores it: documents under `# Source:` comments, namespaces left to Helm. */
+const MANIFEST = `---
+# Source: dot-ai/templates/serviceaccount.yaml
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: dot-ai
+  labels:
+    app.kubernetes.io/managed-by: Helm
+---
+# Source: dot-ai/templates/clusterrole.yaml
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: dot-ai
+rules: []
+---
+# Source: dot-ai/templates/httproute.yaml
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: dot-ai
+  annotations:
+    note: "kept"
+spec:
+  hostnames: ["dot-ai.example.com"]
+  parentRefs:
+    - name: cluster-gateway
+      namespace: gateway-system
+---
+# Source: dot-ai/templates/widget.yaml
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: dot-ai-widget
+---
+# Source: dot-ai/templates/empty.yaml
+`;
+
+/** Helm's record of a release: base64 of the gzipped JSON. */
+function helmRecord(manifest: string): string {
+  return zlib.gzipSync(JSON.stringify({ name: "dot-ai", version: 2, manifest })).toString("base64");
+}
+
+const ROUTE: ChartObject = manifestObjects(MANIFEST, "dot-ai")[2];
+
+describe("objects of the deployed Helm revision deleted by hand", () => {
+  describe("are known from Helm's record of the revision", () => {
+    it("whose manifest is gzipped JSON in base64 (plain JSON from older Helm)", () => {
+      assert.strictEqual(releaseManifest(helmRecord(MANIFEST)), MANIFEST);
+      assert.strictEqual(
+        releaseManifest(Buffer.from(JSON.stringify({ manifest: "kind: X" })).toString("base64")),
+        "kind: X",
+      );
+      assert.throws(() => releaseManifest(Buffer.from("{}").toString("base64")), /no manifest/);
+    });
+
+    it("each object in the namespace Helm installs it in, cluster-scoped ones in none", () => {
+      assert.deepStrictEqual(
+        manifestObjects(MANIFEST, "team-a").map((o) => [o.apiVersion, o.kind, o.name, o.namespace]),
+        [
+          ["v1", "ServiceAccount", "dot-ai", "team-a"],
+          ["rbac.authorization.k8s.io/v1", "ClusterRole", "dot-ai", undefined],
+          ["gateway.networking.k8s.io/v1", "HTTPRoute", "dot-ai", "team-a"],
+          // Unknown kinds: namespaced until discovery says otherwise (see below).
+          ["example.com/v1", "Widget", "dot-ai-widget", "team-a"],
+        ],
+      );
+    });
+
+    it("only when the newest revision is deployed (after a failed upgrade the objects are in between)", () => {
+      const deployed = { version: 2, status: "deployed", manifest: MANIFEST };
+      assert.strictEqual(deployedRevision([{ version: 1, status: "superseded" }, deployed]), deployed);
+      assert.strictEqual(deployedRevision([deployed, { version: 3, status: "failed" }]), undefined);
+      assert.strictEqual(deployedRevision([{ version: 2, status: "deployed" }]), undefined, "no manifest read");
+      assert.strictEqual(deployedRevision([]), undefined);
+    });
+
+    it("and created again as Helm creates them: in their namespace, with Helm's ownership metadata", () => {
+      const created = asHelmCreatesIt(ROUTE, "dot-ai", "team-a") as { metadata: Record<string, unknown> };
+      assert.deepStrictEqual(created.metadata, {
+        name: "dot-ai",
+        namespace: "dot-ai",
+        annotations: {
+          note: "kept",
+          "meta.helm.sh/release-name": "dot-ai",
+          "meta.helm.sh/release-namespace": "team-a",
+        },
+        labels: { "app.kubernetes.io/managed-by": "Helm" },
+      });
+      assert.deepStrictEqual((created as unknown as { spec: unknown }).spec, ROUTE.object.spec);
+    });
+  });
+
+  describe("before anything is registered", () => {
+    const DEPLOYED: HelmRevision[] = [
+      { version: 1, status: "superseded" },
+      { version: 2, status: "deployed", manifest: MANIFEST },
+    ];
+    const original = { ...chartObjects };
+    let created: ChartObject[][];
+    afterEach(() => Object.assign(chartObjects, original));
+    beforeEach(() => {
+      created = [];
+      chartObjects.missing = async (_, objects) => objects.filter((o) => o.kind === "HTTPRoute");
+      chartObjects.create = async (_, objects) => {
+        created.push(objects);
+      };
+    });
+
+    for (const [name, spec, namespace] of [
+      ["dev", devSpec(), "dot-ai"],
+      ["prod", prodSpec({ namespace: "team-a" }), "team-a"],
+    ] as const) {
+      it(`on up (${name}): created again, named in a warning, and the stack deploys as before`, async () => {
+        const run = await runStack({ ...spec, helmRevisions: DEPLOYED });
+        if (run.error) throw run.error;
+        assert.deepStrictEqual(
+          created.map((c) => c.map((o) => `${o.kind} ${o.namespace}/${o.name}`)),
+          [[`HTTPRoute ${namespace}/dot-ai`]],
+        );
+        assert.ok(
+          run.warnings.some((w) =>
+            w.includes(
+              `Created again 1 missing object(s) of the Helm release dot-ai (namespace ${namespace}, revision 2), as that revision rendered them: HTTPRoute ${namespace}/dot-ai`,
+            ),
+          ),
+          run.warnings.join("\n"),
+        );
+        assert.strictEqual(byType(run, TYPES.release).length, 1);
+      });
+    }
+
+    it("nothing missing: no warning, nothing created", async () => {
+      chartObjects.missing = async () => [];
+      const run = await runStack({ ...devSpec(), helmRevisions: DEPLOYED });
+      if (run.error) throw run.error;
+      assert.deepStrictEqual(created, []);
+      assert.ok(!run.warnings.some((w) => /Helm release/.test(w)), run.warnings.join("\n"));
+    });
+
+    it("a first install or a failed upgrade: not checked", async () => {
+      chartObjects.missing = async () => assert.fail("no check expected");
+      for (const helmRevisions of [[], [...DEPLOYED, { version: 3, status: "failed" }]]) {
+        const run = await runStack({ ...devSpec(), helmRevisions });
+        if (run.error) throw run.error;
+      }
+    });
+
+    it("creating fails: the warning gives the command that re-applies the revision", async () => {
+      chartObjects.create = async () => {
+        throw new Error('could not create HTTPRoute dot-ai/dot-ai (httproutes is forbidden: User "ci" cannot create)');
+      };
+      const run = await runStack({ ...devSpec(), helmRevisions: DEPLOYED });
+      if (run.error) throw run.error;
+      const warning = run.warnings.find((w) => /creating them again failed/.test(w)) ?? "";
+      assert.match(warning, /HTTPRoute dot-ai\/dot-ai .*cannot create/);
+      assert.match(warning, /Fix: .*helm rollback dot-ai 2 -n dot-ai && pulumi up --refresh/);
+    });
+
+    it("the cluster cannot be read: a warning, and the stack deploys", async () => {
+      chartObjects.missing = async () => {
+        throw new Error("connect ECONNREFUSED 127.0.0.1:6443");
+      };
+      const run = await runStack({ ...devSpec(), helmRevisions: DEPLOYED });
+      if (run.error) throw run.error;
+      assert.ok(run.warnings.some((w) => /ECONNREFUSED.*skipping that check/.test(w)));
+      assert.deepStrictEqual(created, []);
+    });
+
+    describe("on preview", () => {
+      const warnings: string[] = [];
+      const log = pulumi.log as { warn: (msg: string) => Promise<void> };
+      const warn = log.warn;
+      const originalRead = { ...chartObjects };
+      before(async () => {
+        await pulumi.runtime.setMocks(
+          { newResource: () => ({ id: "x", state: {} }), call: () => ({}) },
+          "dot-ai-gateway",
+          "dev",
+          true,
+        );
+        log.warn = async (msg: string) => {
+          warnings.push(msg);
+        };
+      });
+      after(() => {
+        log.warn = warn;
+        Object.assign(chartObjects, originalRead);
+      });
+
+      it("named with what repairs them, and nothing is created", async () => {
+        const { helmRevisions } = await import("../stacks/release-check");
+        const read = helmRevisions.read;
+        helmRevisions.read = async () => DEPLOYED;
+        try {
+          await checkHelmRelease({ namespace: "dot-ai", releaseName: "dot-ai" });
+        } finally {
+          helmRevisions.read = read;
+        }
+        assert.deepStrictEqual(created, []);
+        assert.deepStrictEqual(warnings, [
+          "1 object(s) of the Helm release dot-ai (namespace dot-ai, revision 2) are missing from the cluster: HTTPRoute dot-ai/dot-ai " +
+            "(deleted by hand? The release resource tracks its revision, not its objects, so Pulumi sees no change). " +
+            "pulumi up creates them again as revision 2 rendered them.",
+        ]);
+      });
+    });
+  });
+
+  describe("through the API server", () => {
+    let server: http.Server;
+    let kubeconfig: string;
+    const requests: string[] = [];
+    const posted: { path: string; body: Record<string, unknown> }[] = [];
+    /** Objects the fake cluster has, by path. */
+    const present = new Set([
+      "/api/v1/namespaces/dot-ai/serviceaccounts/dot-ai",
+      "/apis/rbac.authorization.k8s.io/v1/clusterroles/dot-ai",
+      "/apis/example.com/v1/widgets/dot-ai-widget",
+    ]);
+    const secret = (version: number, status: string, data?: string) => ({
+      metadata: {
+        name: `sh.helm.release.v1.dot-ai.v${version}`,
+        labels: { owner: "helm", name: "dot-ai", version: `${version}`, status },
+      },
+      ...(data === undefined ? {} : { data: { release: Buffer.from(data).toString("base64") } }),
+    });
+
+    before(async () => {
+      server = http.createServer((req, res) => {
+        const url = new URL(req.url ?? "", "http://localhost");
+        const accept = String(req.headers.accept ?? "");
+        const selector = url.searchParams.get("labelSelector");
+        requests.push(
+          `${req.method} ${url.pathname}${selector ? ` ${selector}` : ""}${accept.includes("PartialObjectMetadata") ? " (metadata)" : ""}`,
+        );
+        const reply = (status: number, body: unknown) => {
+          res.writeHead(status, { "content-type": "application/json" });
+          res.end(JSON.stringify(body));
+        };
+        if (url.pathname === "/api/v1/namespaces/dot-ai/secrets") {
+          const items = selector?.endsWith("status=deployed")
+            ? [secret(2, "deployed", helmRecord(MANIFEST))]
+            : [secret(1, "superseded"), secret(2, "deployed")];
+          return reply(200, { kind: "SecretList", items });
+        }
+        if (url.pathname === "/apis/example.com/v1") {
+          return reply(200, { resources: [{ name: "widgets", kind: "Widget", namespaced: false }] });
+        }
+        if (req.method === "POST") {
+          const chunks: Buffer[] = [];
+          req.on("data", (c: Buffer) => chunks.push(c));
+          req.on("end", () => {
+            posted.push({ path: req.url ?? "", body: JSON.parse(Buffer.concat(chunks).toString()) });
+            if (url.pathname.endsWith("/clusterroles")) return reply(403, { message: "clusterroles is forbidden" });
+            reply(201, {});
+          });
+          return;
+        }
+        reply(present.has(url.pathname) ? 200 : 404, { kind: "Status" });
+      });
+      await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+      const port = (server.address() as AddressInfo).port;
+      kubeconfig = `apiVersion: v1
+kind: Config
+current-context: here
+clusters:
+- name: local
+  cluster: { server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true }
+contexts:
+- name: here
+  context: { cluster: local, user: tester }
+users:
+- name: tester
+  user: { token: test-token }
+`;
+    });
+    after(() => server.close());
+    beforeEach(() => {
+      requests.length = 0;
+      posted.length = 0;
+    });
+
+    it("the revisions from two reads at once: labels of every revision, the deployed record with its manifest", async () => {
+      const revisions = await readHelmRevisions({ kubeconfig }, "dot-ai", "dot-ai");
+      assert.deepStrictEqual(revisions, [
+        { version: 1, status: "superseded" },
+        { version: 2, status: "deployed", manifest: MANIFEST },
+      ]);
+      assert.deepStrictEqual(requests.sort(), [
+        "GET /api/v1/namespaces/dot-ai/secrets owner=helm,name=dot-ai (metadata)",
+        "GET /api/v1/namespaces/dot-ai/secrets owner=helm,name=dot-ai,status=deployed",
+      ]);
+    });
+
+    it("which objects are missing: one metadata GET each, discovery only for kinds it does not know", async () => {
+      const t0 = process.hrtime.bigint();
+      const missing = await readMissingObjects({ kubeconfig }, manifestObjects(MANIFEST, "dot-ai"));
+      console.log(`      [unit time] missing-objects read: ${Number(process.hrtime.bigint() - t0) / 1e6} ms`);
+      assert.deepStrictEqual(
+        missing.map((o) => `${o.kind} ${o.namespace}/${o.name}`),
+        ["HTTPRoute dot-ai/dot-ai"],
+      );
+      assert.deepStrictEqual(requests.sort(), [
+        "GET /api/v1/namespaces/dot-ai/serviceaccounts/dot-ai (metadata)",
+        "GET /apis/example.com/v1",
+        "GET /apis/example.com/v1/widgets/dot-ai-widget (metadata)",
+        "GET /apis/gateway.networking.k8s.io/v1/namespaces/dot-ai/httproutes/dot-ai (metadata)",
+        "GET /apis/rbac.authorization.k8s.io/v1/clusterroles/dot-ai (metadata)",
+      ]);
+    });
+
+    it("created with a POST each, as Helm's; a refusal names the object and the API server's reason", async () => {
+      const objects = manifestObjects(MANIFEST, "dot-ai").filter((o) => /HTTPRoute|ClusterRole/.test(o.kind));
+      await assert.rejects(
+        createObjects({ kubeconfig }, objects, "dot-ai", "dot-ai"),
+        /could not create ClusterRole dot-ai \(clusterroles is forbidden\)/,
+      );
+      const route = posted.find((p) => p.path.includes("httproutes"));
+      assert.strictEqual(
+        route?.path,
+        "/apis/gateway.networking.k8s.io/v1/namespaces/dot-ai/httproutes?fieldManager=dot-ai-gateway",
+      );
+      assert.deepStrictEqual(route?.body, asHelmCreatesIt(ROUTE, "dot-ai", "dot-ai"));
+    });
+  });
+});
