@@ -9,6 +9,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { SdkSeamError, StackRun, checkSdkSeams, isWrappedSecret, runProgram } from "./harness";
 
 const REFERENCED = "organization/other/prod";
+
+/** The smallest component and custom resource there can be (the SDK's classes are abstract). */
+class Parent extends pulumi.ComponentResource {
+  constructor(name: string) {
+    super("test:index:Parent", name);
+  }
+}
+class Thing extends pulumi.CustomResource {
+  constructor(name: string, inputs: pulumi.Inputs, opts: pulumi.CustomResourceOptions) {
+    super("test:index:Thing", name, inputs, opts);
+  }
+}
 const CHANGED = "the SDK changed; see the top of test/harness.ts";
 
 describe("the mocks harness", () => {
@@ -22,14 +34,13 @@ describe("the mocks harness", () => {
         stacks: { [REFERENCED]: { outputs: { shared: "gw", token: "t0k3n" }, secretOutputNames: ["token"] } },
       },
       async () => {
-        const parent = new pulumi.ComponentResource("test:index:Parent", "parent");
-        const first = new pulumi.CustomResource(
-          "test:index:Thing",
+        const parent = new Parent("parent");
+        const first = new Thing(
           "first",
           { plain: "visible", hidden: pulumi.secret("s3cret") },
           { parent, protect: true, retainOnDelete: true },
         );
-        new pulumi.CustomResource("test:index:Thing", "second", {}, { parent, dependsOn: [first] });
+        new Thing("second", {}, { parent, dependsOn: [first] });
         const other = new pulumi.StackReference(REFERENCED);
         pulumi.log.warn("a warning from the program");
         return { shared: other.getOutput("shared"), token: other.getOutput("token") };
