@@ -1,6 +1,4 @@
 import * as assert from "assert";
-import * as http from "http";
-import { AddressInfo } from "net";
 
 import {
   ClusterGatewayApi,
@@ -10,6 +8,7 @@ import {
   readClusterGatewayApi,
 } from "../stacks/crd-precheck";
 import { NO_GATEWAY_API, TYPES, byType, devSpec, prodSpec, runStack } from "./harness";
+import { FAKE_TOKEN, FakeCluster, startFakeCluster } from "./support/fake-cluster";
 
 const NAMES = ["gateways", "httproutes", "referencegrants", "gatewayclasses"].map(
   (n) => `${n}.gateway.networking.k8s.io`,
@@ -213,71 +212,52 @@ describe("Gateway API CRDs already in the cluster", () => {
   });
 
   describe("are read with four small requests", () => {
-    let server: http.Server;
-    let port: number;
-    const requests: string[] = [];
+    let cluster: FakeCluster;
     before(async () => {
-      server = http.createServer((req, res) => {
-        requests.push(`${req.url} ${req.headers.accept} ${req.headers.authorization}`);
-        const send = (code: number, body: unknown) => {
-          res.writeHead(code, { "content-type": "application/json" });
-          res.end(JSON.stringify(body));
-        };
-        const url = (req.url ?? "").split("?")[0];
-        if (url === "/apis/apiextensions.k8s.io/v1/customresourcedefinitions") {
-          return send(200, {
-            kind: "PartialObjectMetadataList",
-            apiVersion: "meta.k8s.io/v1",
-            items: [
-              {
-                metadata: {
-                  name: "httproutes.gateway.networking.k8s.io",
-                  annotations: {
-                    "gateway.networking.k8s.io/bundle-version": "v1.7.0",
-                    "gateway.networking.k8s.io/channel": "standard",
+      cluster = await startFakeCluster((req) => {
+        if (req.path === "/apis/apiextensions.k8s.io/v1/customresourcedefinitions") {
+          return {
+            body: {
+              kind: "PartialObjectMetadataList",
+              apiVersion: "meta.k8s.io/v1",
+              items: [
+                {
+                  metadata: {
+                    name: "httproutes.gateway.networking.k8s.io",
+                    annotations: {
+                      "gateway.networking.k8s.io/bundle-version": "v1.7.0",
+                      "gateway.networking.k8s.io/channel": "standard",
+                    },
+                    managedFields: [
+                      { manager: "kubectl", operation: "Apply" },
+                      { manager: "kube-apiserver", operation: "Update", subresource: "status" },
+                    ],
                   },
-                  managedFields: [
-                    { manager: "kubectl", operation: "Apply" },
-                    { manager: "kube-apiserver", operation: "Update", subresource: "status" },
-                  ],
                 },
-              },
-              { metadata: { name: "certificates.cert-manager.io", managedFields: [{ manager: "helm" }] } },
-            ],
-          });
+                { metadata: { name: "certificates.cert-manager.io", managedFields: [{ manager: "helm" }] } },
+              ],
+            },
+          };
         }
-        if (url === "/apis/gateway.networking.k8s.io/v1") {
-          return send(200, {
-            kind: "APIResourceList",
-            groupVersion: "gateway.networking.k8s.io/v1",
-            resources: [
-              { name: "httproutes", kind: "HTTPRoute" },
-              { name: "httproutes/status", kind: "HTTPRoute" },
-            ],
-          });
+        if (req.path === "/apis/gateway.networking.k8s.io/v1") {
+          return {
+            body: {
+              kind: "APIResourceList",
+              groupVersion: "gateway.networking.k8s.io/v1",
+              resources: [
+                { name: "httproutes", kind: "HTTPRoute" },
+                { name: "httproutes/status", kind: "HTTPRoute" },
+              ],
+            },
+          };
         }
-        send(404, { kind: "Status", status: "Failure", reason: "NotFound", code: 404 });
+        return undefined;
       });
-      await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-      port = (server.address() as AddressInfo).port;
     });
-    after(() => server.close());
+    after(() => cluster.close());
 
     it("metadata only, through the cluster the stack's kubernetes config selects", async () => {
-      const kubeconfig = `apiVersion: v1
-kind: Config
-current-context: here
-clusters:
-- name: local
-  cluster: { server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true }
-contexts:
-- name: here
-  context: { cluster: local, user: tester }
-users:
-- name: tester
-  user: { token: test-token }
-`;
-      const found = await readClusterGatewayApi({ kubeconfig }, DEV_NEEDS);
+      const found = await readClusterGatewayApi({ kubeconfig: cluster.kubeconfig() }, DEV_NEEDS);
       assert.deepStrictEqual(found, {
         crds: [
           {
@@ -290,11 +270,16 @@ users:
         served: [{ kind: "HTTPRoute", version: "v1" }],
         policy: undefined,
       });
+      const requests = cluster.requests;
       assert.strictEqual(requests.length, 4);
-      assert.ok(requests.every((r) => r.endsWith("Bearer test-token")));
-      assert.ok(requests.some((r) => /customresourcedefinitions .*as=PartialObjectMetadataList/.test(r)));
+      assert.ok(requests.every((r) => r.authorization === `Bearer ${FAKE_TOKEN}`));
       assert.ok(
-        requests.some((r) => /validatingadmissionpolicies\/safe-upgrades\.gateway\.networking\.k8s\.io /.test(r)),
+        requests.some(
+          (r) => r.path.endsWith("/customresourcedefinitions") && /as=PartialObjectMetadataList/.test(r.accept ?? ""),
+        ),
+      );
+      assert.ok(
+        requests.some((r) => r.path.endsWith("/validatingadmissionpolicies/safe-upgrades.gateway.networking.k8s.io")),
       );
     });
   });

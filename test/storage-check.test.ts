@@ -1,6 +1,4 @@
 import * as assert from "assert";
-import * as http from "http";
-import { AddressInfo } from "net";
 
 import { qdrantClaimName } from "../components/chart-contract";
 import {
@@ -11,6 +9,7 @@ import {
   readClusterStorage,
 } from "../stacks/storage-check";
 import { TYPES, byType, devSpec, one, prodSpec, runStack } from "./harness";
+import { FAKE_TOKEN, FakeCluster, startFakeCluster } from "./support/fake-cluster";
 
 const CLAIM = "qdrant-storage-dot-ai-qdrant-0";
 const judge = (storage: ClusterStorage) => judgeQdrantStorage(storage, "dot-ai", CLAIM);
@@ -115,72 +114,54 @@ describe("storage for the bundled Qdrant", () => {
   });
 
   describe("is read with the Kubernetes client", () => {
-    let server: http.Server;
-    let port: number;
-    const requests: string[] = [];
+    let cluster: FakeCluster;
     before(async () => {
-      server = http.createServer((req, res) => {
-        requests.push(`${req.method} ${req.url} ${req.headers.authorization}`);
-        const send = (code: number, body: unknown) => {
-          res.writeHead(code, { "content-type": "application/json" });
-          res.end(JSON.stringify(body));
-        };
-        const url = (req.url ?? "").split("?")[0];
-        if (url === "/apis/storage.k8s.io/v1/storageclasses")
-          return send(200, {
-            apiVersion: "storage.k8s.io/v1",
-            kind: "StorageClassList",
-            metadata: {},
-            items: [
-              {
-                metadata: { name: "standard", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
-                provisioner: "kubernetes.io/no-provisioner",
-              },
-            ],
-          });
-        if (url === "/api/v1/persistentvolumes")
-          return send(200, {
-            apiVersion: "v1",
-            kind: "PersistentVolumeList",
-            metadata: {},
-            items: [
-              {
-                metadata: { name: "pv-a" },
-                spec: { capacity: { storage: "10Gi" }, accessModes: ["ReadWriteOnce"], storageClassName: "standard" },
-                status: { phase: "Available" },
-              },
-            ],
-          });
-        send(404, { apiVersion: "v1", kind: "Status", status: "Failure", reason: "NotFound", code: 404 });
+      cluster = await startFakeCluster((req) => {
+        if (req.path === "/apis/storage.k8s.io/v1/storageclasses")
+          return {
+            body: {
+              apiVersion: "storage.k8s.io/v1",
+              kind: "StorageClassList",
+              metadata: {},
+              items: [
+                {
+                  metadata: {
+                    name: "standard",
+                    annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+                  },
+                  provisioner: "kubernetes.io/no-provisioner",
+                },
+              ],
+            },
+          };
+        if (req.path === "/api/v1/persistentvolumes")
+          return {
+            body: {
+              apiVersion: "v1",
+              kind: "PersistentVolumeList",
+              metadata: {},
+              items: [
+                {
+                  metadata: { name: "pv-a" },
+                  spec: { capacity: { storage: "10Gi" }, accessModes: ["ReadWriteOnce"], storageClassName: "standard" },
+                  status: { phase: "Available" },
+                },
+              ],
+            },
+          };
+        return undefined;
       });
-      await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-      port = (server.address() as AddressInfo).port;
     });
-    after(() => server.close());
+    after(() => cluster.close());
 
     it("through the context and cluster the stack's kubernetes config selects", async () => {
-      const kubeconfig = `apiVersion: v1
-kind: Config
-current-context: elsewhere
-clusters:
-- name: local
-  cluster: { server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true }
-- name: nowhere
-  cluster: { server: "http://127.0.0.1:9", insecure-skip-tls-verify: true }
-contexts:
-- name: elsewhere
-  context: { cluster: nowhere, user: tester }
-- name: here
-  context: { cluster: local, user: tester }
-users:
-- name: tester
-  user: { token: test-token }
-`;
+      // The kubeconfig's current context points nowhere: only the stack's selection reaches the cluster.
+      const kubeconfig = cluster.kubeconfig("elsewhere");
       for (const selection of [
         { kubeconfig, context: "here" },
         { kubeconfig, cluster: "local" },
       ]) {
-        requests.length = 0;
+        cluster.requests.length = 0;
         const storage = await readClusterStorage(selection, "dot-ai", CLAIM);
         assert.deepStrictEqual(storage, {
           classes: [{ name: "standard", isDefault: true, provisioner: "kubernetes.io/no-provisioner" }],
@@ -196,8 +177,8 @@ users:
           ],
           claimPhase: undefined,
         });
-        assert.ok(requests.every((r) => r.endsWith("Bearer test-token")));
-        assert.ok(requests.some((r) => r.includes(`/api/v1/namespaces/dot-ai/persistentvolumeclaims/${CLAIM}`)));
+        assert.ok(cluster.requests.every((r) => r.authorization === `Bearer ${FAKE_TOKEN}`));
+        assert.ok(cluster.requests.some((r) => r.path === `/api/v1/namespaces/dot-ai/persistentvolumeclaims/${CLAIM}`));
         assert.ok(judge(storage).ok);
       }
     });
