@@ -145,6 +145,29 @@ export function managedProvidersOf(version: string): string[] {
     .map(([name]) => name);
 }
 
+/** The port of the chart's Service (templates/service.yaml, every version). */
+export const SERVICE_PORT = 3456;
+
+/**
+ * The chart's agentic-tools plugin Deployment exists from 1.0.1 on, named `<release>-agentic-tools`
+ * (templates/plugin-deployment.yaml: the release name, not the fullname).
+ */
+const AGENTIC_TOOLS: VersionRange = { since: "1.0.1" };
+
+/** The Deployments chart `version` renders for a release (besides the bundled Qdrant's StatefulSet). */
+export function chartDeployments(version: string, releaseName: string): string[] {
+  const server = chartFullname(releaseName);
+  return inRange(version, AGENTIC_TOOLS) ? [server, `${releaseName}-agentic-tools`] : [server];
+}
+
+/** From 1.6.0 on the Deployment reads the auth key without `optional: true` (see AUTH_KEY_NAME). */
+const AUTH_KEY_REQUIRED: VersionRange = { since: "1.6.0" };
+
+/** Whether a missing auth key keeps chart `version`'s pods from starting (else they run without auth). */
+export function authKeyRequired(version: string): boolean {
+  return inRange(version, AUTH_KEY_REQUIRED);
+}
+
 /** The chart's `<fullname>`: the release name if it contains "dot-ai", else `<release>-dot-ai`. */
 export function chartFullname(releaseName: string): string {
   const full = releaseName.includes("dot-ai") ? releaseName : `${releaseName}-dot-ai`;
@@ -163,8 +186,13 @@ export function createdGatewayName(releaseName: string): string {
  */
 export const QDRANT_CLAIM = { sizeBytes: 10 * 1024 ** 3, size: "10Gi", accessMode: "ReadWriteOnce" } as const;
 
+/** The bundled Qdrant's StatefulSet. */
+export function qdrantStatefulSetName(releaseName: string): string {
+  const fullname = releaseName.includes("qdrant") ? releaseName : `${releaseName}-qdrant`;
+  return fullname.slice(0, 63).replace(/-+$/, "");
+}
+
 /** The claim of the bundled Qdrant's first (only) pod. */
 export function qdrantClaimName(releaseName: string): string {
-  const fullname = releaseName.includes("qdrant") ? releaseName : `${releaseName}-qdrant`;
-  return `qdrant-storage-${fullname.slice(0, 63).replace(/-+$/, "")}-0`;
+  return `qdrant-storage-${qdrantStatefulSetName(releaseName)}-0`;
 }

@@ -9,17 +9,15 @@ import {
   AUTH_KEY_NAME,
   SECRETS_NAME,
   SECRET_ENTRIES,
+  SERVICE_PORT,
+  authKeyRequired,
+  chartDeployments,
   chartFullname,
   qdrantClaimName,
+  qdrantStatefulSetName,
 } from "../components/chart-contract";
 import type { ConfigResult } from "../stacks/config";
 
-/** The port of the chart's Service (templates/service.yaml, every version). */
-export const SERVICE_PORT = 3456;
-/** The chart's agentic-tools plugin Deployment (`<release>-agentic-tools`) exists from 1.0.1 on. */
-export const AGENTIC_TOOLS_SINCE = "1.0.1";
-/** From 1.6.0 on the Deployment reads the auth key without `optional: true`: a missing key stops new pods. */
-export const AUTH_KEY_REQUIRED_SINCE = "1.6.0";
 /** The annotation external-dns reads on the chart's Gateway. */
 export const EXTERNAL_DNS_ANNOTATION = "external-dns.alpha.kubernetes.io/hostname";
 
@@ -186,11 +184,6 @@ interface AppSettings {
 function appExpectations(app: AppSettings, externalDnsHostname: string | undefined): AppExpectations {
   const fullname = chartFullname(app.releaseName);
   const version = semver.valid(app.chartVersion) ?? "0.0.0";
-  const deployments = [fullname];
-  if (semver.gte(version, AGENTIC_TOOLS_SINCE)) deployments.push(`${app.releaseName}-agentic-tools`);
-  const qdrantFullname = (app.releaseName.includes("qdrant") ? app.releaseName : `${app.releaseName}-qdrant`)
-    .slice(0, 63)
-    .replace(/-+$/, "");
   return {
     namespace: app.namespace,
     releaseName: app.releaseName,
@@ -198,14 +191,14 @@ function appExpectations(app: AppSettings, externalDnsHostname: string | undefin
     routeName: fullname,
     serviceName: fullname,
     servicePort: SERVICE_PORT,
-    deployments,
+    deployments: chartDeployments(version, app.releaseName),
     secretName: SECRETS_NAME,
     secretKeys: [AUTH_KEY_NAME, ...app.apiKeyProviders.map((p) => SECRET_ENTRIES[p].keyName)],
     authKey: AUTH_KEY_NAME,
-    authKeyRequired: semver.gte(version, AUTH_KEY_REQUIRED_SINCE),
+    authKeyRequired: authKeyRequired(version),
     timeouts: app.timeouts,
     ...(app.qdrantUrl === undefined
-      ? { qdrant: { claimName: qdrantClaimName(app.releaseName), statefulSet: qdrantFullname } }
+      ? { qdrant: { claimName: qdrantClaimName(app.releaseName), statefulSet: qdrantStatefulSetName(app.releaseName) } }
       : {}),
     ...(externalDnsHostname !== undefined ? { externalDnsHostname } : {}),
   };
