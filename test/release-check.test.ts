@@ -1,9 +1,8 @@
 import * as assert from "assert";
-import * as http from "http";
-import { AddressInfo } from "net";
 
 import { readHelmRevisions, revisionSecretName, stuckRevision } from "../stacks/release-check";
 import { TYPES, appSpec, byType, devSpec, platformOutputs, platformSpec, prodSpec, runStack } from "./harness";
+import { FakeCluster, startFakeCluster } from "./support/fake-cluster";
 
 describe("a Helm release left pending by an interrupted run", () => {
   describe("is found from the release's revisions", () => {
@@ -81,14 +80,10 @@ describe("a Helm release left pending by an interrupted run", () => {
   });
 
   describe("is read from the labels of Helm's storage Secrets", () => {
-    let server: http.Server;
-    let kubeconfig: string;
-    const selectors: string[] = [];
+    let cluster: FakeCluster;
     before(async () => {
-      server = http.createServer((req, res) => {
-        const url = new URL(req.url ?? "", "http://localhost");
-        const selector = url.searchParams.get("labelSelector") ?? "";
-        selectors.push(`${url.pathname} ${selector}`);
+      cluster = await startFakeCluster((req) => {
+        const selector = req.query.get("labelSelector") ?? "";
         const secret = (version: number, status: string) => ({
           metadata: {
             name: `sh.helm.release.v1.dot-ai.v${version}`,
@@ -99,33 +94,18 @@ describe("a Helm release left pending by an interrupted run", () => {
         const items = selector.includes("status=")
           ? all.filter((s) => selector.endsWith(s.metadata.labels.status))
           : all;
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ apiVersion: "v1", kind: "SecretList", metadata: {}, items }));
+        return { body: { apiVersion: "v1", kind: "SecretList", metadata: {}, items } };
       });
-      await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-      const port = (server.address() as AddressInfo).port;
-      kubeconfig = `apiVersion: v1
-kind: Config
-current-context: here
-clusters:
-- name: local
-  cluster: { server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true }
-contexts:
-- name: here
-  context: { cluster: local, user: tester }
-users:
-- name: tester
-  user: { token: test-token }
-`;
     });
-    after(() => server.close());
+    after(() => cluster.close());
 
     it("from the labels of every revision, read as metadata only, beside the deployed revision's record", async () => {
-      const revisions = await readHelmRevisions({ kubeconfig }, "dot-ai", "dot-ai");
+      const revisions = await readHelmRevisions({ kubeconfig: cluster.kubeconfig() }, "dot-ai", "dot-ai");
       assert.deepStrictEqual(revisions, [
         { version: 1, status: "superseded" },
         { version: 2, status: "pending-upgrade" },
       ]);
+      const selectors = cluster.requests.map((r) => `${r.path} ${r.query.get("labelSelector")}`);
       assert.deepStrictEqual(selectors.sort(), [
         "/api/v1/namespaces/dot-ai/secrets owner=helm,name=dot-ai",
         "/api/v1/namespaces/dot-ai/secrets owner=helm,name=dot-ai,status=deployed",
