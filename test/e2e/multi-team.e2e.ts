@@ -243,7 +243,7 @@ describe(`multi-team: one platform stack, three app stacks, chart ${CHART}, real
     assert.notStrictEqual(res.status, 0, "pulumi destroy must fail");
     assert.match(
       res.stdout + res.stderr,
-      /Preview failed: resource "urn:[^"]*::(shared-gateway|gateway-system)" cannot be deleted\s+because it is protected/,
+      /Preview failed: resource "urn:[^"]*::(platform-gateway|platform-namespace)" cannot be deleted\s+because it is protected/,
     );
     // Without the preview the engine meets the protection when it reaches the Gateway, which is
     // the first thing it would delete: everything else of the platform is what the Gateway needs.

@@ -339,11 +339,11 @@ for (const expected of STACKS) {
         const replaced = changed.filter((s) => /replace/.test(s.op)).map((s) => s.urn.split("::").pop());
         assert.deepStrictEqual(
           [...new Set(replaced)],
-          ["auth-token"],
+          ["dot-ai-auth-token"],
           `only the token is replaced: ${JSON.stringify(changed)}`,
         );
         const updated = changed.filter((s) => s.op === "update").map((s) => s.urn.split("::").pop());
-        assert.deepStrictEqual(updated.sort(), ["dot-ai", "dot-ai-secrets"]);
+        assert.deepStrictEqual(updated.sort(), ["dot-ai-release", "dot-ai-secrets"]);
 
         pulumiUp(stack);
         assert.notStrictEqual(secretData()["auth-token"], tokenBefore);

@@ -1,14 +1,59 @@
 /**
- * Moving a running stack from the floor chart to the newest one is a config change and one
- * `pulumi up`: the token stays, the pods roll onto the new chart, and everything is Ready again.
+ * Upgrades of a running stack. The program's own: a stack deployed by the code as it was before
+ * the components named their children after themselves moves to today's code with updates only,
+ * no replacement. The chart's: moving from the floor chart to the newest one is a config change
+ * and one `pulumi up`: the token stays, the pods roll onto the new chart, and everything is Ready.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 
 import { CHART_VERSIONS, deployment, deploymentReady, deploymentsOf, qdrantReady, secretData } from "./dot-ai";
-import { KubeObject, chartPackage, eventually, exists, pulumi, pulumiUp, setConfig, timeSuite } from "./tools";
+import {
+  KubeObject,
+  PROJECT,
+  chartPackage,
+  eventually,
+  exists,
+  pulumi,
+  pulumiUp,
+  run,
+  setConfig,
+  timeSuite,
+} from "./tools";
 
 const [FROM, TO] = [CHART_VERSIONS[0], CHART_VERSIONS[CHART_VERSIONS.length - 1]];
 const STACK = "prod";
+/** The last commit whose components gave their children fixed names (`shared-gateway`, `auth-token`, …). */
+const BEFORE_RENAMES = "d272797ddb4f8f062c1a9a6dba01988bb4d92718";
+const REPO = path.resolve(__dirname, "..", "..");
+
+/**
+ * The Pulumi project as it was at `commit`, beside today's (same stack config and state backend),
+ * taken from the repository's history.
+ */
+function projectAt(commit: string): string {
+  const have = run("git", ["-C", REPO, "cat-file", "-e", `${commit}^{commit}`], { allowFailure: true });
+  if (have.status !== 0) {
+    throw new Error(`commit ${commit} is not in this clone; the test needs the history: git fetch --unshallow`);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dot-ai-gateway-before-"));
+  const files = ["index.ts", "components", "stacks", "Pulumi.yaml", "package.json", "tsconfig.json"];
+  const archive = path.join(dir, "project.tar");
+  run("git", ["-C", REPO, "archive", "--output", archive, commit, ...files]);
+  run("tar", ["-xf", archive, "-C", dir]);
+  fs.rmSync(archive);
+  fs.copyFileSync(path.join(PROJECT, `Pulumi.${STACK}.yaml`), path.join(dir, `Pulumi.${STACK}.yaml`));
+  fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+  return dir;
+}
+
+/** The operations `pulumi preview` plans, by resource name, from its JSON output. */
+function plannedOperations(previewJson: string): Map<string, string> {
+  const steps = (JSON.parse(previewJson) as { steps?: { op: string; urn: string }[] }).steps ?? [];
+  return new Map(steps.map((s) => [s.urn.slice(s.urn.lastIndexOf("::") + 2), s.op]));
+}
 
 function podTemplate(): { image: string; chartLabel: string; versionLabel: string } {
   const d = deployment();
@@ -25,13 +70,44 @@ describe(`upgrade of a running ${STACK} stack from chart ${FROM} to ${TO}`, () =
   let token = "";
   let before_: ReturnType<typeof podTemplate>;
 
+  let earlierProject = "";
+
   before(async () => {
     setConfig(STACK, { chart: chartPackage(FROM) });
-    pulumiUp(STACK);
+    earlierProject = projectAt(BEFORE_RENAMES);
+    run("pulumi", [
+      "-C",
+      earlierProject,
+      "--non-interactive",
+      "up",
+      "--yes",
+      "--skip-preview",
+      "--suppress-progress",
+      "--stack",
+      STACK,
+    ]);
     await eventually(`dot-ai on chart ${FROM} Ready`, () => deploymentReady("dot-ai") && qdrantReady());
     token = secretData()["auth-token"];
     before_ = podTemplate();
     assert.strictEqual(before_.chartLabel, `dot-ai-${FROM}`);
+  });
+
+  after(() => {
+    if (earlierProject) fs.rmSync(earlierProject, { recursive: true, force: true });
+  });
+
+  it("moves from the code before the children were renamed with updates only: nothing replaced, created or deleted", () => {
+    const preview = pulumi(STACK, ["preview", "--json", "--suppress-progress"]);
+    const ops = plannedOperations(preview.stdout);
+    const changed = [...ops].filter(([, op]) => op !== "same" && op !== "update");
+    assert.deepStrictEqual(changed, [], "every child is found under its earlier name (aliases)");
+    // The preview lists what changes: the Gateway (renamed) and the Secret gain the patchForce
+    // annotation, found under their new names through the aliases.
+    assert.strictEqual(ops.get("platform-gateway"), "update", JSON.stringify([...ops]));
+    assert.strictEqual(ops.get("dot-ai-secrets"), "update", JSON.stringify([...ops]));
+    pulumiUp(STACK);
+    assert.strictEqual(secretData()["auth-token"], token, "the token is unchanged: the password was not replaced");
+    assert.strictEqual(podTemplate().image, before_.image, "the release was not reinstalled");
   });
 
   it(`moves with one pulumi up: the token unchanged, the pods rolled onto chart ${TO}, all Ready`, async () => {
