@@ -1,6 +1,4 @@
 import * as assert from "assert";
-import * as http from "http";
-import { AddressInfo } from "net";
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -15,6 +13,7 @@ import {
 } from "../stacks/chart-objects";
 import { HelmRevision, checkHelmRelease, deployedRevision, readHelmRevisions } from "../stacks/release-check";
 import { TYPES, byType, devSpec, prodSpec, runStack } from "./harness";
+import { FakeCluster, startFakeCluster } from "./support/fake-cluster";
 
 /** A manifest as Helm stores it: documents under `# Source:` comments, namespaces left to Helm. */
 const MANIFEST = `---
@@ -227,7 +226,7 @@ describe("objects of the deployed Helm revision deleted by hand", () => {
   });
 
   describe("through the API server", () => {
-    let server: http.Server;
+    let cluster: FakeCluster;
     let kubeconfig: string;
     const requests: string[] = [];
     const posted: { path: string; body: Record<string, unknown> }[] = [];
@@ -246,55 +245,33 @@ describe("objects of the deployed Helm revision deleted by hand", () => {
     });
 
     before(async () => {
-      server = http.createServer((req, res) => {
-        const url = new URL(req.url ?? "", "http://localhost");
-        const accept = String(req.headers.accept ?? "");
-        const selector = url.searchParams.get("labelSelector");
+      cluster = await startFakeCluster((req) => {
+        const accept = req.accept ?? "";
+        const selector = req.query.get("labelSelector");
         requests.push(
-          `${req.method} ${url.pathname}${selector ? ` ${selector}` : ""}${accept.includes("PartialObjectMetadata") ? " (metadata)" : ""}`,
+          `${req.method} ${req.path}${selector ? ` ${selector}` : ""}${accept.includes("PartialObjectMetadata") ? " (metadata)" : ""}`,
         );
-        const reply = (status: number, body: unknown) => {
-          res.writeHead(status, { "content-type": "application/json" });
-          res.end(JSON.stringify(body));
-        };
-        if (url.pathname === "/api/v1/namespaces/dot-ai/secrets") {
+        if (req.path === "/api/v1/namespaces/dot-ai/secrets") {
           const items = selector?.endsWith("status=deployed")
             ? [secret(2, "deployed", helmRecord(MANIFEST))]
             : [secret(1, "superseded"), secret(2, "deployed")];
-          return reply(200, { kind: "SecretList", items });
+          return { body: { kind: "SecretList", items } };
         }
-        if (url.pathname === "/apis/example.com/v1") {
-          return reply(200, { resources: [{ name: "widgets", kind: "Widget", namespaced: false }] });
+        if (req.path === "/apis/example.com/v1") {
+          return { body: { resources: [{ name: "widgets", kind: "Widget", namespaced: false }] } };
         }
         if (req.method === "POST") {
-          const chunks: Buffer[] = [];
-          req.on("data", (c: Buffer) => chunks.push(c));
-          req.on("end", () => {
-            posted.push({ path: req.url ?? "", body: JSON.parse(Buffer.concat(chunks).toString()) });
-            if (url.pathname.endsWith("/clusterroles")) return reply(403, { message: "clusterroles is forbidden" });
-            reply(201, {});
-          });
-          return;
+          const query = req.query.toString();
+          posted.push({ path: `${req.path}${query ? `?${query}` : ""}`, body: req.body as Record<string, unknown> });
+          if (req.path.endsWith("/clusterroles"))
+            return { status: 403, body: { message: "clusterroles is forbidden" } };
+          return { status: 201, body: {} };
         }
-        reply(present.has(url.pathname) ? 200 : 404, { kind: "Status" });
+        return { status: present.has(req.path) ? 200 : 404, body: { kind: "Status" } };
       });
-      await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-      const port = (server.address() as AddressInfo).port;
-      kubeconfig = `apiVersion: v1
-kind: Config
-current-context: here
-clusters:
-- name: local
-  cluster: { server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true }
-contexts:
-- name: here
-  context: { cluster: local, user: tester }
-users:
-- name: tester
-  user: { token: test-token }
-`;
+      kubeconfig = cluster.kubeconfig();
     });
-    after(() => server.close());
+    after(() => cluster.close());
     beforeEach(() => {
       requests.length = 0;
       posted.length = 0;

@@ -17,6 +17,8 @@ export interface FakeRequest {
   query: URLSearchParams;
   accept: string | undefined;
   authorization: string | undefined;
+  /** The request body (a POST's object), parsed as JSON; undefined when there is none. */
+  body: unknown;
 }
 
 /** An answer to a request: a body (status 200 unless given), or undefined for a 404. */
@@ -36,7 +38,10 @@ export interface FakeCluster {
 
 export async function startFakeCluster(answer: (req: FakeRequest) => FakeAnswer): Promise<FakeCluster> {
   const requests: FakeRequest[] = [];
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString();
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const request: FakeRequest = {
       method: req.method ?? "GET",
@@ -44,6 +49,7 @@ export async function startFakeCluster(answer: (req: FakeRequest) => FakeAnswer)
       query: url.searchParams,
       accept: req.headers.accept,
       authorization: req.headers.authorization,
+      body: text === "" ? undefined : JSON.parse(text),
     };
     requests.push(request);
     const found = answer(request) ?? {
