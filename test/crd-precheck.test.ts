@@ -6,7 +6,10 @@ import {
   WantedBundle,
   judgeGatewayApiCrds,
   readClusterGatewayApi,
+  wantedBundle,
 } from "../stacks/crd-precheck";
+import type { ManifestObject } from "../components/crds";
+import type { CrdConfig } from "../stacks/config";
 import { NO_GATEWAY_API, TYPES, byType, devSpec, prodSpec, runStack } from "./harness";
 import { FAKE_TOKEN, FakeCluster, startFakeCluster } from "./support/fake-cluster";
 
@@ -176,6 +179,49 @@ describe("Gateway API CRDs already in the cluster", () => {
       // CRDs it never managed are not in its state: leaving them deletes nothing.
       const foreign = judgeGatewayApiCrds(want({ retainOnDelete: false }), cluster("v1.7.0", [KUBECTL_SSA]));
       assert.strictEqual(foreign.action, "skip");
+    });
+  });
+
+  describe("are compared with the bundle the stack would install", () => {
+    const crd = (name: string, bundleVersion?: string): ManifestObject => ({
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: {
+        name,
+        ...(bundleVersion ? { annotations: { "gateway.networking.k8s.io/bundle-version": bundleVersion } } : {}),
+      },
+    });
+    const config = (version: string): CrdConfig => ({
+      install: true,
+      version,
+      source: { kind: "file", path: "bundle.yaml" },
+      retainOnDelete: false,
+    });
+
+    it("whose release is what its CRDs say, whatever gatewayApiVersion says", () => {
+      const wanted = wantedBundle(config("v1.6.3"), DEV_NEEDS, [
+        crd("gateways.gateway.networking.k8s.io", "v1.6.2"),
+        { ...crd("safe-upgrades.gateway.networking.k8s.io", "v1.6.2"), kind: "ValidatingAdmissionPolicy" },
+      ]);
+      assert.deepStrictEqual(wanted, {
+        version: "v1.6.2",
+        crdNames: ["gateways.gateway.networking.k8s.io"],
+        needs: DEV_NEEDS,
+        retainOnDelete: false,
+      });
+    });
+
+    it("and gatewayApiVersion when its CRDs carry no release, or none that is a version", () => {
+      const names = ["gateways.gateway.networking.k8s.io", "httproutes.gateway.networking.k8s.io"];
+      assert.strictEqual(
+        wantedBundle(
+          config("v1.6.3"),
+          DEV_NEEDS,
+          names.map((n) => crd(n)),
+        ).version,
+        "v1.6.3",
+      );
+      assert.strictEqual(wantedBundle(config("v1.6.3"), DEV_NEEDS, [crd(names[0], "main")]).version, "v1.6.3");
     });
   });
 
