@@ -127,7 +127,7 @@ describe("waiting for the controllers", () => {
   });
 
   it("explain themselves when the controller has not answered in time, and only then", async () => {
-    await runStack(prodSpec()); // an update (not a preview) under mocks
+    await runStack(prodSpec()); // leaves the mocks set for an update: nothing is explained in a preview
     const logged: [string, pulumi.Resource][] = [];
     const log = (message: string, resource: pulumi.Resource) => logged.push([message, resource]);
     const pending = { id: pulumi.output(new Promise<string>(() => undefined)) } as unknown as pulumi.CustomResource;

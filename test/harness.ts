@@ -310,7 +310,7 @@ export function resolve<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((done) => output.apply((v) => done(v)));
 }
 
-/** Waits until no more registrations arrive (children register asynchronously). */
+/** Waits until no registration has arrived for 50 ms (children register asynchronously). */
 async function settle(resources: RecordedResource[]): Promise<void> {
   let seen = -1;
   while (seen !== resources.length) {

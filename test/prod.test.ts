@@ -137,7 +137,7 @@ describe("prod stack (reference pattern)", () => {
     }
   });
 
-  it("updates the Secret in place on rotation, never deleting it first (the chart reads it as optional)", () => {
+  it("updates the Secret in place on rotation, never deleting it first (a pod starting meanwhile would find no token)", () => {
     const provider = one(run, TYPES.kubernetesProvider);
     assert.ok([true, "true"].includes(provider.inputs.enableSecretMutable), "enableSecretMutable");
     const kubernetesObjects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
