@@ -78,3 +78,50 @@ export function parseBoolean(value: string): boolean | undefined {
   if (value === "false") return false;
   return undefined;
 }
+
+/** Whether `value` is one of `allowed`, narrowing it to their type. */
+export function isOneOf<T extends string>(allowed: readonly T[], value: unknown): value is T {
+  return (allowed as readonly unknown[]).includes(value);
+}
+
+/** A JSON object whose values are all strings (not an array, not null). */
+export function isStringMap(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === "string")
+  );
+}
+
+/** The JSON value of a config string (as `pulumi config set --path` writes objects and lists), or undefined. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A config string holding a JSON object of string values, or undefined when it is not one. */
+export function parseStringMap(text: string): Record<string, string> | undefined {
+  const parsed = parseJson(text);
+  return isStringMap(parsed) ? parsed : undefined;
+}
+
+/** Kubernetes label syntax: an optional DNS-subdomain prefix and '/', then a name of up to 63 characters. */
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** What is wrong with a Kubernetes label `key: value`, or undefined. */
+export function checkLabel(key: string, value: string): string | undefined {
+  const slash = key.lastIndexOf("/");
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  if (!LABEL_NAME.test(key.slice(slash + 1)) || (prefix !== undefined && checkDnsSubdomain(prefix) !== undefined)) {
+    return `'${key}' is not a Kubernetes label key ([prefix/]name, name at most 63 characters)`;
+  }
+  if (!LABEL_VALUE.test(value)) {
+    return `the value of '${key}' is not a Kubernetes label value (at most 63 characters of letters, digits, '-', '_', '.')`;
+  }
+  return undefined;
+}

@@ -1,6 +1,13 @@
 import { chartFullname } from "../../components/chart-contract";
-import { checkDomain, checkHostname, isCoveredByWildcard, parentDomain, parseGatewayDuration } from "../validators";
-import { ConfigReader, removeCommand, setCommand } from "./reader";
+import {
+  checkDomain,
+  checkHostname,
+  isCoveredByWildcard,
+  parentDomain,
+  parseGatewayDuration,
+  parseStringMap,
+} from "../validators";
+import { ConfigReader, setCommand } from "./reader";
 import {
   ALLOWED_ROUTES,
   AllowedRoutesFrom,
@@ -143,13 +150,10 @@ export function readCreatedGateway(
   className: string,
   ctx: CreatedGatewayContext,
 ): CreatedGatewayConfig {
-  for (const key of SHARED_GATEWAY_ONLY.filter((k) => r.has(k))) {
-    r.report(
-      key,
-      "applies to the shared Gateway of the reference pattern; in the creation pattern the chart creates its own Gateway (allowedRoutes Same, named <release>-http)",
-      removeCommand(key),
-    );
-  }
+  r.refuse(
+    SHARED_GATEWAY_ONLY,
+    "applies to the shared Gateway of the reference pattern; in the creation pattern the chart creates its own Gateway (allowedRoutes Same, named <release>-http)",
+  );
   const annotations: Record<string, string> = {
     // external-dns publishes the Gateway's address under the public host name.
     "external-dns.alpha.kubernetes.io/hostname": ctx.hostname,
@@ -177,17 +181,4 @@ function readAnnotations(r: ConfigReader): Record<string, string> {
     );
   }
   return parsed ?? {};
-}
-
-export function parseStringMap(text: string): Record<string, string> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
-    const entries = Object.entries(parsed as Record<string, unknown>);
-    return entries.every(([, v]) => typeof v === "string")
-      ? (Object.fromEntries(entries) as Record<string, string>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }

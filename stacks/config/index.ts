@@ -11,10 +11,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { ApiKeyProvider } from "../../components/chart-contract";
 import { userError } from "../errors";
 import { isSecretConfigKey } from "../secret-config";
-import { checkDnsSubdomain, checkHostname } from "../validators";
+import { checkHostname, checkLabel, parseStringMap } from "../validators";
 import { readApp } from "./app";
 import { readCrds } from "./crds";
-import { parseStringMap, readCreatedGateway, readGatewayClassName, readSharedGateway } from "./gateway";
+import { readCreatedGateway, readGatewayClassName, readSharedGateway } from "./gateway";
 import { readMode } from "./mode";
 import { checkAppAgainstPlatform, readPlatformSource, readPlatformStack } from "./platform";
 import { readRole } from "./role";
@@ -84,10 +84,6 @@ function readAppStack(r: ConfigReader): AppStackConfig | undefined {
   return { role: "app", mode: "reference", stack: r.stack, hostname, app, platform, namespaceLabels };
 }
 
-/** Kubernetes label syntax: an optional DNS-subdomain prefix and '/', then a name of up to 63 characters. */
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-
 function readNamespaceLabels(r: ConfigReader): Record<string, string> {
   const text = r.optional("namespaceLabels");
   if (text === undefined) return {};
@@ -98,22 +94,8 @@ function readNamespaceLabels(r: ConfigReader): Record<string, string> {
     return {};
   }
   for (const [key, value] of Object.entries(labels)) {
-    const slash = key.lastIndexOf("/");
-    const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-    const name = key.slice(slash + 1);
-    if (!LABEL_NAME.test(name) || (prefix !== undefined && checkDnsSubdomain(prefix) !== undefined)) {
-      r.report(
-        "namespaceLabels",
-        `'${key}' is not a Kubernetes label key ([prefix/]name, name at most 63 characters)`,
-        fix,
-      );
-    } else if (!LABEL_VALUE.test(value)) {
-      r.report(
-        "namespaceLabels",
-        `the value of '${key}' is not a Kubernetes label value (at most 63 characters of letters, digits, '-', '_', '.')`,
-        fix,
-      );
-    }
+    const problem = checkLabel(key, value);
+    if (problem) r.report("namespaceLabels", problem, fix);
   }
   return labels;
 }

@@ -1,3 +1,4 @@
+import { isOneOf } from "../validators";
 import { ConfigReader, setCommand } from "./reader";
 import { DEFAULT_MODE_BY_STACK, MODES, Mode } from "./types";
 
@@ -7,7 +8,7 @@ export function readMode(r: ConfigReader): Mode | undefined {
   const value = r.optional("mode");
   let mode: Mode | undefined = fallback;
   if (value !== undefined) {
-    mode = (MODES as readonly string[]).includes(value) ? (value as Mode) : undefined;
+    mode = isOneOf(MODES, value) ? value : undefined;
     if (!mode) {
       r.report(
         "mode",

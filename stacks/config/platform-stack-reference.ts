@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { userError } from "../errors";
 import { checkAppAgainstPlatform, platformFactsFromOutputs, PLATFORM_OUTPUTS, PlatformOutputName } from "./platform";
 import { formatProblems } from "./index";
+import { setCommand } from "./reader";
 import { AppStackConfig, ConfigProblem, PlatformFacts } from "./types";
 
 /** The Gateway this app stack attaches to, checked; or the program stops listing what is wrong. */
@@ -29,7 +30,7 @@ export async function resolvePlatform(config: AppStackConfig): Promise<PlatformF
       {
         key: "platformStack",
         problem: `'${source.stack}' cannot be read: ${outputs.problem}`,
-        fix: `check the name (pulumi stack ls --all), deploy the platform first (pulumi up --stack ${source.stack}), or pulumi config set dot-ai-gateway:platformStack <organization>/<project>/<platform stack>`,
+        fix: `check the name (pulumi stack ls --all), deploy the platform first (pulumi up --stack ${source.stack}), or ${setCommand("platformStack", "<organization>/<project>/<platform stack>")}`,
       },
     ];
   } else {

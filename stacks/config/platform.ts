@@ -5,7 +5,15 @@
  * The platform stack's outputs are a contract (`PLATFORM_OUTPUTS`, versioned by `platformContract`):
  * `stackOutputs` writes them and `platformFactsFromOutputs` reads them back on the app side.
  */
-import { checkDnsLabel, checkDomain, checkHostname, isCoveredByWildcard } from "../validators";
+import {
+  checkDnsLabel,
+  checkDomain,
+  checkHostname,
+  isCoveredByWildcard,
+  isOneOf,
+  isStringMap,
+  parseJson,
+} from "../validators";
 import { readCrds } from "./crds";
 import { readGatewayClassName, readSharedGateway } from "./gateway";
 import { ConfigReader, setCommand } from "./reader";
@@ -58,17 +66,11 @@ function readRouteNamespaces(r: ConfigReader, gatewayNamespace: string): string[
   const text = r.optional("routeNamespaces");
   if (text === undefined) return [];
   const fix = `pulumi config set --path '${CONFIG_NAMESPACE}:routeNamespaces[0]' team-a`;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  if (!Array.isArray(parsed) || !parsed.every((n) => typeof n === "string")) {
+  const names = parseJson(text);
+  if (!Array.isArray(names) || !names.every((n) => typeof n === "string")) {
     r.report("routeNamespaces", "must be a list of namespace names", fix);
     return [];
   }
-  const names = parsed as string[];
   for (const name of names) {
     const problem = checkDnsLabel(name) ?? (name === gatewayNamespace ? "is the Gateway's own namespace" : undefined);
     if (problem) r.report("routeNamespaces", `entry '${name}' ${problem}`, fix);
@@ -149,7 +151,7 @@ export function checkAppAgainstPlatform(app: AppSide, facts: PlatformFacts, plat
   const gateway = `Gateway ${facts.gatewayNamespace}/${facts.gatewayName}`;
   const onPlatform = (key: string, value: string) =>
     platformStack
-      ? `on the platform: pulumi config set ${CONFIG_NAMESPACE}:${key} ${value} --stack ${platformStack} && pulumi up --stack ${platformStack}`
+      ? `on the platform: ${setCommand(key, value)} --stack ${platformStack} && pulumi up --stack ${platformStack}`
       : `have the Gateway's owner set its listeners' allowedRoutes to ${value}`;
   if (facts.allowedRoutes === "Same") {
     problems.push({
@@ -230,20 +232,15 @@ export function platformFactsFromOutputs(
   const gatewayName = str("gatewayName");
   const gatewayNamespace = str("gatewayNamespace");
   const allowedRoutes = str("allowedRoutes");
-  if (allowedRoutes && !(ALLOWED_ROUTES as readonly string[]).includes(allowedRoutes)) {
+  if (allowedRoutes && !isOneOf(ALLOWED_ROUTES, allowedRoutes)) {
     problems.push(`output 'allowedRoutes' is '${allowedRoutes}', not one of ${ALLOWED_ROUTES.join(", ")}`);
   }
-  const labels = outputs.routeNamespaceLabels;
-  const labelsOk =
-    typeof labels === "object" &&
-    labels !== null &&
-    !Array.isArray(labels) &&
-    Object.values(labels).every((v) => typeof v === "string");
-  if (!labelsOk) problems.push("output 'routeNamespaceLabels' is not an object of strings");
+  const labels = isStringMap(outputs.routeNamespaceLabels) ? outputs.routeNamespaceLabels : undefined;
+  if (!labels) problems.push("output 'routeNamespaceLabels' is not an object of strings");
   if (typeof outputs.https !== "boolean") problems.push("output 'https' is not a boolean");
   const https = outputs.https === true;
   const certificateDomain = https ? str("certificateDomain") : undefined;
-  if (problems.length > 0) {
+  if (problems.length > 0 || !labels) {
     return {
       problems: problems.map((p) => ({ key, problem: `'${platformStack}': ${p}`, fix: deployIt })),
     };
@@ -253,7 +250,7 @@ export function platformFactsFromOutputs(
       gatewayName,
       gatewayNamespace,
       allowedRoutes: allowedRoutes as AllowedRoutesFrom,
-      routeNamespaceLabels: labels as Record<string, string>,
+      routeNamespaceLabels: labels,
       https,
       certificateDomain,
       gatewayApiVersion: typeof outputs.gatewayApiVersion === "string" ? outputs.gatewayApiVersion : undefined,

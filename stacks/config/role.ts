@@ -1,4 +1,5 @@
 import { API_KEY_PROVIDERS } from "../../components/chart-contract";
+import { isOneOf } from "../validators";
 import { ConfigReader, removeCommand, setCommand } from "./reader";
 import { ROLES, Role, apiKeyConfigKey } from "./types";
 
@@ -45,22 +46,18 @@ const APP_ROLE_KEYS = ["platformStack", "namespaceLabels"];
  * nothing in this role is refused, never ignored). Undefined after a problem with `role` itself.
  */
 export function readRole(r: ConfigReader): Role | undefined {
-  const value = r.str("role", "combined");
-  if (!(ROLES as readonly string[]).includes(value)) {
+  const role = r.str("role", "combined");
+  if (!isOneOf(ROLES, role)) {
     r.report(
       "role",
-      `'${value}' is not a role; use 'combined' (platform and dot-ai in one stack), 'platform' (the shared Gateway only) or 'app' (dot-ai on a Gateway another stack owns)`,
+      `'${role}' is not a role; use 'combined' (platform and dot-ai in one stack), 'platform' (the shared Gateway only) or 'app' (dot-ai on a Gateway another stack owns)`,
       `${setCommand("role", "platform")}   # or app, or ${removeCommand("role")} for combined`,
     );
     return undefined;
   }
-  const role = value as Role;
-  const refuse = (keys: readonly string[], why: string) => {
-    for (const key of keys.filter((k) => r.has(k))) r.report(key, why, removeCommand(key));
-  };
   if (role === "combined") {
-    refuse(PLATFORM_ROLE_KEYS, "applies to platform stacks (role platform) only; this stack's role is combined");
-    refuse(APP_ROLE_KEYS, "applies to app stacks (role app) only; this stack's role is combined");
+    r.refuse(PLATFORM_ROLE_KEYS, "applies to platform stacks (role platform) only; this stack's role is combined");
+    r.refuse(APP_ROLE_KEYS, "applies to app stacks (role app) only; this stack's role is combined");
     return role;
   }
   const mode = r.optional("mode");
@@ -72,20 +69,20 @@ export function readRole(r: ConfigReader): Role | undefined {
     );
   }
   if (role === "platform") {
-    refuse(
+    r.refuse(
       [...APP_KEYS, ...APP_ROLE_KEYS],
       "is a setting of dot-ai, which a platform stack does not deploy (role platform: CRDs, Gateway namespace, Certificate, shared Gateway); set it on an app stack",
     );
-    refuse(CREATION_ONLY_KEYS, "applies to the creation pattern (role combined), not to a platform stack");
+    r.refuse(CREATION_ONLY_KEYS, "applies to the creation pattern (role combined), not to a platform stack");
     return role;
   }
-  refuse(
+  r.refuse(
     [...GATEWAY_OWNER_KEYS, ...PLATFORM_ROLE_KEYS],
     "is a setting of the Gateway's owner; an app stack (role app) creates no Gateway and installs no CRDs: set it on the platform stack",
   );
-  refuse(CREATION_ONLY_KEYS, "applies to the creation pattern (role combined), not to an app stack");
+  r.refuse(CREATION_ONLY_KEYS, "applies to the creation pattern (role combined), not to an app stack");
   if (r.has("platformStack")) {
-    refuse(
+    r.refuse(
       FROM_PLATFORM_STACK_KEYS,
       "comes from the platform stack's outputs once platformStack is set; setting it here as well could only contradict them",
     );
