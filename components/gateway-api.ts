@@ -30,6 +30,10 @@ export const REFERENCE_GRANT_V1_SINCE = "v1.5.0";
 
 export type ReferenceGrantVersion = "v1" | "v1beta1";
 
+/** Which namespaces may attach routes to a listener (`allowedRoutes.namespaces.from`). */
+export type AllowedRoutesFrom = "All" | "Same" | "Selector";
+export const ALLOWED_ROUTES: readonly AllowedRoutesFrom[] = ["All", "Same", "Selector"];
+
 /** The API versions this program uses on a bundle (at or above the floor). */
 export interface GatewayApiVersions {
   gateway: "v1";

@@ -4,10 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { FORCE_APPLY } from "./apply";
 import { AWAIT_TIMEOUT_SECONDS, awaitAnnotations, explainSlowWait, formatSeconds } from "./await";
 import { earlierName } from "./names";
-import { GATEWAY_API_GROUP as GATEWAY_API, ReferenceGrantVersion } from "./gateway-api";
+import { AllowedRoutesFrom, GATEWAY_API_GROUP as GATEWAY_API, ReferenceGrantVersion } from "./gateway-api";
 
-/** Which namespaces may attach routes to a listener (Gateway API `allowedRoutes.namespaces.from`). */
-export type AllowedRoutesFrom = "All" | "Same" | "Selector";
 /** Label that admits a namespace's routes to the shared Gateway when allowedRoutes is Selector. */
 export const ROUTE_NAMESPACE_LABEL = "dot-ai-gateway/shared-gateway";
 

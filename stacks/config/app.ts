@@ -163,7 +163,7 @@ function readProvider(
 ): ApiKeyProvider | undefined {
   const fact = AI_PROVIDERS[aiProvider];
   const managed = `managed${target ? ` with chart ${target.version}` : ""}: ${
-    target ? managedProvidersOf(target.version).join(", ") : "see the README"
+    target ? managedProvidersOf(target.version).join(", ") : "see docs/configuration.md"
   }`;
   if (fact === undefined) {
     r.report(

@@ -1,14 +1,13 @@
 /** The shape of a validated stack configuration, and the keys users type. */
 import { API_KEY_PROVIDERS, ApiKeyProvider, SECRET_ENTRIES } from "../../components/chart-contract";
-import { NEWEST_VERIFIED_GATEWAY_API } from "../../components/gateway-api";
+import { AllowedRoutesFrom, NEWEST_VERIFIED_GATEWAY_API } from "../../components/gateway-api";
 
 /** The config namespace: keys are set as `dot-ai-gateway:<key>`. */
 export const CONFIG_NAMESPACE = "dot-ai-gateway";
 
 export type Mode = "reference" | "creation";
 export const MODES: readonly Mode[] = ["reference", "creation"];
-export type AllowedRoutesFrom = "All" | "Same" | "Selector";
-export const ALLOWED_ROUTES: readonly AllowedRoutesFrom[] = ["All", "Same", "Selector"];
+export { ALLOWED_ROUTES, type AllowedRoutesFrom } from "../../components/gateway-api";
 
 /**
  * What a stack deploys: `combined` (default: the platform and dot-ai in one stack, as prod and dev
