@@ -29,7 +29,9 @@
  *
  * The project's own seams are set per run too: the reads of the "cluster" made before anything is
  * registered (storage, Helm revisions, Gateway API CRDs) answer from the spec, so no test file
- * depends on another having stubbed them, and no test reads the developer's real cluster.
+ * depends on another having stubbed them and none reads the developer's real cluster. (Given a
+ * deployed Helm revision with its manifest, the program also reads the chart's objects:
+ * `chartObjects` in stacks/chart-objects.ts, which the tests that give one stub themselves.)
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
