@@ -31,6 +31,14 @@ export interface ManifestObject {
  * destroy would let the next install silently downgrade the API under every Gateway controller of
  * the cluster. Whoever deletes the CRDs on purpose deletes the policy with them (retainCrds false
  * does both).
+ *
+ * The policy and its binding come first and every CRD after the binding: the guard is in force
+ * before the writes it guards. The order also saves the Kubernetes provider most of its schema
+ * reads: each CRD it creates empties its cache of the cluster's OpenAPI document, which it reads
+ * again (about a second, the whole document) for the next resource it checks. Waiting for the
+ * binding lets the stack's other first resources be checked before any CRD exists, and the CRDs
+ * be checked one after the other before the first of them is created. Older bundles (before
+ * v1.5) have no policy; their CRDs are registered as they come.
  */
 export class GatewayApiCrds extends pulumi.ComponentResource {
   /** The registered objects; depend on these before creating Gateway API objects. */
@@ -47,15 +55,9 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
     const childOpts: pulumi.CustomResourceOptions = { parent: this, retainOnDelete: args.retainOnDelete ?? true };
     // Objects are passed as the upstream manifest has them; the API server validates them.
     const policies = new Map<string, pulumi.CustomResource>();
-    this.resources = objects.map((obj): pulumi.CustomResource => {
+    const guards: pulumi.CustomResource[] = [];
+    const register = (obj: ManifestObject): pulumi.CustomResource => {
       const name = obj.metadata.name;
-      if (obj.kind === "CustomResourceDefinition") {
-        return new k8s.apiextensions.v1.CustomResourceDefinition(
-          name,
-          obj as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs,
-          childOpts,
-        );
-      }
       if (obj.kind === "ValidatingAdmissionPolicy" && isAdmissionV1(obj)) {
         const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
           name,
@@ -67,15 +69,35 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
       }
       if (obj.kind === "ValidatingAdmissionPolicyBinding" && isAdmissionV1(obj)) {
         const policy = policies.get((obj.spec as { policyName?: string } | undefined)?.policyName ?? "");
-        return new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+        const binding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
           name,
           withForcedApply(obj) as unknown as k8s.admissionregistration.v1.ValidatingAdmissionPolicyBindingArgs,
           { ...childOpts, dependsOn: policy ? [policy] : [] },
         );
+        // A binding in force needs its policy: the policy is in force once the binding exists.
+        if (policy) guards.push(binding);
+        return binding;
+      }
+      if (obj.kind === "CustomResourceDefinition") {
+        return new k8s.apiextensions.v1.CustomResourceDefinition(
+          name,
+          obj as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs,
+          guards.length > 0 ? { ...childOpts, dependsOn: [...guards] } : childOpts,
+        );
       }
       // Anything else a release manifest may carry, as it is.
       return new k8s.apiextensions.CustomResource(`${obj.kind.toLowerCase()}-${name}`, obj, childOpts);
-    });
+    };
+    // Policies, then their bindings, so that the CRDs can wait for them; the rest in manifest order.
+    const rank = (o: ManifestObject) =>
+      !isAdmissionV1(o)
+        ? 2
+        : o.kind === "ValidatingAdmissionPolicy"
+          ? 0
+          : o.kind === "ValidatingAdmissionPolicyBinding"
+            ? 1
+            : 2;
+    this.resources = [...objects].sort((a, b) => rank(a) - rank(b)).map(register);
     this.crdNames = crds.map((c) => c.metadata.name);
     this.registerOutputs({ crdNames: this.crdNames });
   }

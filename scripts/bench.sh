@@ -13,7 +13,9 @@
 #                   the Gateway Programmed (what the program waits for), then helm install --wait.
 # Then, per stack, where the time of one traced `pulumi up` and one traced no-op preview went
 # (toolchain/bench/trace-summary over `pulumi --tracing`, with marks from scripts/bench-probe.js);
-# tracing makes those runs slower than the timed ones. Last (`multi-team`, part of the default),
+# tracing makes those runs slower than the timed ones. With DOT_AI_GATEWAY_BENCH_KEEP=DIR the traces
+# and probes are kept in DIR (`trace-summary -calls DIR/dev-up-traced.trace` lists every provider
+# call with its start and duration). Last (`multi-team`, part of the default),
 # scripts/bench-multi-team.sh: how `pulumi up` grows from one to three app stacks on one platform.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -77,6 +79,10 @@ traced() {
   DOT_AI_GATEWAY_BENCH_PROBE="$WORK/$name.probe" NODE_OPTIONS="--require $REPO/scripts/bench-probe.js" \
     run "$WORK/$name.log" "$@" --tracing "file:$WORK/$name.trace"
   "$trace_summary" "$WORK/$name.trace" "$WORK/$name.probe" >"$WORK/$name.summary"
+  if [[ -n "${DOT_AI_GATEWAY_BENCH_KEEP:-}" ]]; then
+    mkdir -p "$DOT_AI_GATEWAY_BENCH_KEEP"
+    cp "$WORK/$name.trace" "$WORK/$name.probe" "$DOT_AI_GATEWAY_BENCH_KEEP/"
+  fi
 }
 
 # Objects the program created that the manual path applies as they are: namespaces with their
@@ -103,13 +109,17 @@ empty_cluster() {
   kubectl delete -f "$GATEWAY_API_CRDS_FILE" --ignore-not-found --wait=true --timeout=120s >/dev/null
 }
 
-declare -A up preview manual
+declare -A up preview manual load
+# The 1-minute load average when a timed run starts: other work on the machine slows every figure.
+loadavg() { cut -d' ' -f1 /proc/loadavg; }
 for stack in "${stacks[@]}"; do
   tc_local_stack "$project" "$stack"
   p=(pulumi -C "$project" --stack "$stack")
   say "$stack: pulumi up from empty"
+  load[$stack]="$(loadavg)"
   timed "up[$stack]" "$WORK/$stack-up.log" "${p[@]}" up --yes --skip-preview --suppress-progress
   say "$stack: no-op pulumi preview"
+  load[$stack]+="/$(loadavg)"
   timed "preview[$stack]" "$WORK/$stack-preview.log" "${p[@]}" preview --expect-no-changes --suppress-progress
   say "$stack: traced no-op preview, for the breakdown"
   traced "$stack-preview-traced" "${p[@]}" preview --expect-no-changes --suppress-progress
@@ -125,6 +135,7 @@ for stack in "${stacks[@]}"; do
   empty_cluster
 
   say "$stack: manual path (kubectl + helm), as in the upstream guide"
+  load[$stack]+="/$(loadavg)"
   t0=$(now)
   kubectl apply --server-side -f "$GATEWAY_API_CRDS_FILE" >/dev/null
   kubectl apply --server-side -f "$WORK/$stack-objects.json" >/dev/null
@@ -139,10 +150,11 @@ done
 
 printf '\nchart %s, one local control plane with Envoy Gateway and cert-manager, %s cores\n' \
   "$DOT_AI_GATEWAY_CHART_VERSION" "$(nproc)"
-printf '%-8s %10s %10s %10s %10s %12s\n' stack "manual s" "up s" "up/manual" "preview s" "preview goal"
+printf '%-8s %10s %10s %10s %10s %12s  %s\n' stack "manual s" "up s" "up/manual" "preview s" "preview goal" \
+  "load at up/preview/manual"
 for stack in "${stacks[@]}"; do
-  awk -v s="$stack" -v m="${manual[$stack]}" -v u="${up[$stack]}" -v p="${preview[$stack]}" \
-    'BEGIN { printf "%-8s %10.1f %10.1f %10.2f %10.1f %12s\n", s, m, u, u / m, p, "<= 3" }'
+  awk -v s="$stack" -v m="${manual[$stack]}" -v u="${up[$stack]}" -v p="${preview[$stack]}" -v l="${load[$stack]}" \
+    'BEGIN { printf "%-8s %10.1f %10.1f %10.2f %10.1f %12s  %s\n", s, m, u, u / m, p, "<= 3", l }'
 done
 for stack in "${stacks[@]}"; do
   printf '\n%s: where one traced `pulumi up` from empty went\n' "$stack"

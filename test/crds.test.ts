@@ -1,6 +1,29 @@
 import * as assert from "assert";
 
 import { parseManifest } from "../components/crds";
+import { FIXTURE_CRDS_V1_2_1, TYPES, byType, devSpec, one, runStack } from "./harness";
+
+describe("the order the Gateway API bundle is installed in", () => {
+  it("creates every CRD after the safe-upgrades policy is bound: guarded writes, and the provider's schema reads saved", async () => {
+    const run = await runStack(devSpec());
+    if (run.error) throw run.error;
+    const policy = one(run, TYPES.admissionPolicy);
+    const binding = one(run, TYPES.admissionPolicyBinding);
+    assert.ok(binding.dependencies.includes(policy.urn), "the binding after its policy");
+    const crds = byType(run, TYPES.crd);
+    assert.ok(crds.length > 0);
+    for (const crd of crds) assert.ok(crd.dependencies.includes(binding.urn), `${crd.name} after the binding`);
+  });
+
+  it("installs an older bundle without the policy (v1.2.1) as it comes: its CRDs wait for nothing", async () => {
+    const run = await runStack(devSpec({ gatewayApiVersion: "v1.2.1", gatewayApiCrdsFile: FIXTURE_CRDS_V1_2_1 }));
+    if (run.error) throw run.error;
+    assert.strictEqual(byType(run, TYPES.admissionPolicy).length, 0);
+    const crds = byType(run, TYPES.crd);
+    assert.ok(crds.length > 0);
+    for (const crd of crds) assert.deepStrictEqual(crd.dependencies, [], crd.name);
+  });
+});
 
 describe("reading a Gateway API release manifest", () => {
   it("gives every object of a multi-document file, skipping comments and empty documents", () => {

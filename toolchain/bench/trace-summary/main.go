@@ -1,8 +1,10 @@
 // trace-summary prints where the time of one `pulumi up` or `pulumi preview` went, from the trace
 // file the CLI writes with `--tracing=file:PATH` (an appdash store), for `npm run bench`.
 //
-//	trace-summary TRACE [PROBE]
+//	trace-summary [-calls] TRACE [PROBE]
 //
+// With -calls it lists every provider call instead, in start order: when it started (seconds
+// from the CLI's start), how long it took, the operation and the resource type.
 // PROBE is the JSON that scripts/bench-probe.js writes from inside the Node.js program (epoch
 // milliseconds at which the program's entry module started and finished loading).
 // Without it, the Node.js phases are reported as one.
@@ -36,19 +38,28 @@ type probe struct {
 }
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: trace-summary TRACE [PROBE]")
+	args := os.Args[1:]
+	calls := len(args) > 0 && args[0] == "-calls"
+	if calls {
+		args = args[1:]
+	}
+	if len(args) < 1 {
+		fmt.Fprintln(os.Stderr, "usage: trace-summary [-calls] TRACE [PROBE]")
 		os.Exit(2)
 	}
-	spans, err := readSpans(os.Args[1])
+	spans, err := readSpans(args[0])
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "trace-summary: %s: %v\n", os.Args[1], err)
+		fmt.Fprintf(os.Stderr, "trace-summary: %s: %v\n", args[0], err)
 		os.Exit(1)
 	}
+	if calls {
+		listCalls(os.Stdout, spans)
+		return
+	}
 	var p *probe
-	if len(os.Args) > 2 {
-		if p, err = readProbe(os.Args[2]); err != nil {
-			fmt.Fprintf(os.Stderr, "trace-summary: %s: %v (Node.js phases reported as one)\n", os.Args[2], err)
+	if len(args) > 1 {
+		if p, err = readProbe(args[1]); err != nil {
+			fmt.Fprintf(os.Stderr, "trace-summary: %s: %v (Node.js phases reported as one)\n", args[1], err)
 		}
 	}
 	report(os.Stdout, spans, p)
@@ -185,6 +196,16 @@ func report(w *os.File, spans []span, p *probe) {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return sums[keys[i]] > sums[keys[j]] })
+	// A Kubernetes Check is a few milliseconds unless the provider first reads the cluster's whole
+	// OpenAPI document again, which it does after every CRD it created (pkg/provider/provider.go).
+	slow, slowSum := 0, 0.0
+	for _, c := range calls {
+		if c.name == "/pulumirpc.ResourceProvider/Check" && strings.HasPrefix(c.resource, "kubernetes:") && c.seconds() > 0.5 {
+			slow++
+			slowSum += c.seconds()
+		}
+	}
+	fmt.Fprintf(w, "  %-58s %6.2f\n", fmt.Sprintf("Checks over 0.5 s (schema re-reads after a CRD create): %d", slow), slowSum)
 	fmt.Fprintf(w, "  %-58s %6s\n", "provider calls by operation and type (summed; they overlap)", "s")
 	for _, k := range keys {
 		if sums[k] < 0.05 {
@@ -206,4 +227,26 @@ func shortType(t string) string {
 		return parts[1] + " " + parts[2]
 	}
 	return parts[2]
+}
+
+// listCalls prints every provider call the engine made (client side), Configure included.
+func listCalls(w *os.File, spans []span) {
+	var origin time.Time
+	for _, s := range spans {
+		if s.name == "pulumi" {
+			origin = s.start
+			break
+		}
+	}
+	if origin.IsZero() && len(spans) > 0 {
+		origin = spans[0].start
+	}
+	fmt.Fprintf(w, "  %7s %6s  %s\n", "start s", "took s", "call")
+	for _, s := range spans {
+		if !s.client || !strings.HasPrefix(s.name, "/pulumirpc.ResourceProvider/") {
+			continue
+		}
+		op := strings.TrimPrefix(s.name, "/pulumirpc.ResourceProvider/")
+		fmt.Fprintf(w, "  %7.2f %6.2f  %s %s\n", s.start.Sub(origin).Seconds(), s.seconds(), op, shortType(s.resource))
+	}
 }
