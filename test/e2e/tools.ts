@@ -45,11 +45,14 @@ export function pulumiUp(stack: string, extra: string[] = [], options?: { allowF
   return pulumi(stack, ["up", "--yes", "--skip-preview", "--suppress-progress", ...extra], options);
 }
 
+/**
+ * Sets `settings` (keys without the project prefix), all as plaintext or all as secrets, in one
+ * `pulumi config set-all`: one CLI start instead of one per key.
+ */
 export function setConfig(stack: string, settings: Record<string, string>, secret = false): void {
-  for (const [key, value] of Object.entries(settings)) {
-    // --plaintext: the CLI refuses values that merely look random (a path, a rotation label) otherwise.
-    pulumi(stack, ["config", "set", secret ? "--secret" : "--plaintext", `dot-ai-gateway:${key}`, value]);
-  }
+  const flag = secret ? "--secret" : "--plaintext";
+  const args = Object.entries(settings).flatMap(([key, value]) => [flag, `dot-ai-gateway:${key}=${value}`]);
+  if (args.length > 0) pulumi(stack, ["config", "set-all", ...args]);
 }
 
 export function kubectl(args: string[], options?: { allowFailure?: boolean; input?: string }): Result {
