@@ -1,35 +1,18 @@
 import * as assert from "assert";
 
-import * as pulumi from "@pulumi/pulumi";
-
 import { DOT_AI_PREVIOUS_NAMES, DotAi, DotAiArgs } from "../components/app";
 import { earlierName } from "../components/names";
 import { SHARED_GATEWAY_PREVIOUS_NAMES, SharedGateway, SharedGatewayArgs } from "../components/platform";
+import { RecordedResource, TYPES, runProgram } from "./harness";
 
-interface Registered {
-  type: string;
-  name: string;
-}
-
-/** Runs `build` under mocks that record every resource registered (type and name). */
-async function register(build: () => void): Promise<Registered[]> {
-  const registered: Registered[] = [];
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => {
-        registered.push({ type: args.type, name: args.name });
-        return { id: `${args.name}-id`, state: { ...args.inputs, result: "token", status: { status: "deployed" } } };
-      },
-      call: () => ({}),
-    },
-    "dot-ai-gateway",
-    "components",
-    false,
-  );
-  build();
-  // Registrations are asynchronous; give them a turn of the event loop to be recorded.
-  await new Promise((done) => setTimeout(done, 50));
-  return registered;
+/** Runs `build` under the harness's mocks and returns the components' children it registered. */
+async function childrenOf(build: () => void): Promise<RecordedResource[]> {
+  const run = await runProgram({ stack: "components" }, async () => {
+    build();
+    return {};
+  });
+  if (run.error) throw run.error;
+  return run.resources.filter((r) => !r.type.startsWith("dot-ai-gateway:"));
 }
 
 function platformArgs(namespace: string): SharedGatewayArgs {
@@ -63,19 +46,29 @@ function appArgs(namespace: string): DotAiArgs {
 
 describe("components", () => {
   it("name every child after the component, so two of a kind in one stack do not collide", async () => {
-    const registered = await register(() => {
+    const children = await childrenOf(() => {
       new SharedGateway("edge", platformArgs("edge-system"));
       new SharedGateway("internal", platformArgs("internal-system"));
       new DotAi("team-a", appArgs("team-a"));
       new DotAi("team-b", appArgs("team-b"));
     });
-    const children = registered.filter((r) => !r.type.startsWith("dot-ai-gateway:"));
     // Namespace, Certificate, Gateway, ReferenceGrant; Namespace, password, Secret, Release.
     assert.strictEqual(children.length, 16);
     const keys = children.map((r) => `${r.type}::${r.name}`);
     assert.strictEqual(new Set(keys).size, keys.length, `duplicate child: ${keys.join(", ")}`);
     for (const component of ["edge", "internal", "team-a", "team-b"]) {
       assert.strictEqual(children.filter((r) => r.name.startsWith(`${component}-`)).length, 4, component);
+    }
+  });
+
+  it("take hand edits of the Secret and the shared Gateway back (server-side apply with force)", async () => {
+    const children = await childrenOf(() => {
+      new SharedGateway("platform", platformArgs("gateway-system"));
+      new DotAi("dot-ai", appArgs("dot-ai"));
+    });
+    for (const type of [TYPES.secret, TYPES.gateway]) {
+      const annotations = children.find((r) => r.type === type)?.inputs.metadata.annotations ?? {};
+      assert.strictEqual(annotations["pulumi.com/patchForce"], "true", type);
     }
   });
 
