@@ -2,11 +2,16 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CORE_SCHEMA, YAMLException, loadAll } from "js-yaml";
 
+import { FORCE_APPLY } from "./apply";
+
 export interface GatewayApiCrdsArgs {
   /** The objects of a Gateway API release manifest (standard-install.yaml), see `parseManifest`. */
-  objects: ManifestObject[];
-  /** Keep the objects in the cluster when this resource is deleted (default true). */
-  retainOnDelete?: boolean;
+  readonly objects: readonly ManifestObject[];
+  /**
+   * Keep the objects in the cluster when this resource is deleted.
+   * @default true
+   */
+  readonly retainOnDelete?: boolean;
 }
 
 export interface ManifestObject {
@@ -50,7 +55,9 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
     super("dot-ai-gateway:crds:GatewayApiCrds", name, {}, opts);
     const objects = args.objects;
     const crds = objects.filter((o) => o.kind === "CustomResourceDefinition");
-    if (crds.length === 0) throw new Error(`${name}: the Gateway API manifest contains no CustomResourceDefinition`);
+    if (crds.length === 0) {
+      throw new pulumi.ResourceError("the Gateway API manifest contains no CustomResourceDefinition", this);
+    }
 
     const childOpts: pulumi.CustomResourceOptions = { parent: this, retainOnDelete: args.retainOnDelete ?? true };
     // Objects are passed as the upstream manifest has them; the API server validates them.
@@ -112,12 +119,9 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
  * so taking the fields over loses nothing.
  */
 function withForcedApply(obj: ManifestObject): ManifestObject {
-  const annotations = { ...(obj.metadata.annotations as Record<string, string> | undefined), [PATCH_FORCE]: "true" };
+  const annotations = { ...(obj.metadata.annotations as Record<string, string> | undefined), ...FORCE_APPLY };
   return { ...obj, metadata: { ...obj.metadata, annotations } };
 }
-
-/** pulumi-kubernetes: resolve server-side apply conflicts by taking the fields over. */
-const PATCH_FORCE = "pulumi.com/patchForce";
 
 function isAdmissionV1(obj: ManifestObject): boolean {
   return obj.apiVersion === "admissionregistration.k8s.io/v1";
@@ -135,13 +139,16 @@ export function parseManifest(manifest: string): ManifestObject[] {
     }
     throw err;
   }
-  return documents
-    .filter((obj) => obj !== null && obj !== undefined)
-    .map((obj, index) => {
-      const o = obj as Partial<ManifestObject>;
-      if (typeof o.apiVersion !== "string" || typeof o.kind !== "string" || typeof o.metadata?.name !== "string") {
-        throw new Error(`manifest document ${index + 1} is not a Kubernetes object (apiVersion, kind, metadata.name)`);
-      }
-      return o as ManifestObject;
-    });
+  // Numbered by their place in the file, empty (comment-only) documents included, as an editor
+  // counts them: the upstream bundles start with comment-only documents.
+  const objects: ManifestObject[] = [];
+  documents.forEach((obj, index) => {
+    if (obj === null || obj === undefined) return;
+    const o = obj as Partial<ManifestObject>;
+    if (typeof o.apiVersion !== "string" || typeof o.kind !== "string" || typeof o.metadata?.name !== "string") {
+      throw new Error(`manifest document ${index + 1} is not a Kubernetes object (apiVersion, kind, metadata.name)`);
+    }
+    objects.push(o as ManifestObject);
+  });
+  return objects;
 }

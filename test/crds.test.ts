@@ -82,6 +82,12 @@ metadata: { name: safe-upgrades.gateway.networking.k8s.io }
     }
   });
 
+  it("numbers documents by their place in the file, comment-only ones included (upstream bundles start with some)", () => {
+    const manifest =
+      "# header\n---\n# another comment\n---\napiVersion: v1\nkind: Namespace\nmetadata: { name: a }\n---\nkind: X\n";
+    assert.throws(() => parseManifest(manifest), /^Error: manifest document 3 is not a Kubernetes object/);
+  });
+
   it("names the line and column of a YAML error", () => {
     const broken = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: [unclosed\n";
     assert.throws(
