@@ -15,12 +15,10 @@
  * revision: the stack's state and the release stay as they were, and the next preview shows no
  * changes. If creating fails, it warns with the command that re-applies the revision instead.
  */
-import * as http from "http";
-import * as https from "https";
 import * as zlib from "zlib";
 import { CORE_SCHEMA, loadAll } from "js-yaml";
 
-import { ClusterSelection, loadKubeConfig } from "./kube-client";
+import { ClusterSelection, Requester, apiRequester } from "./kube-client";
 
 /** An object of a rendered manifest, as much of it as this check needs, plus the object itself. */
 export interface ChartObject {
@@ -170,45 +168,6 @@ export const chartObjects = {
 
 const PARTIAL_OBJECT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
 
-/** A request to the cluster's API server: status and body, whatever the status. */
-export type Requester = (
-  method: string,
-  path: string,
-  body?: unknown,
-  accept?: string,
-) => Promise<{ status: number; body: string }>;
-
-/**
- * Requests to the API server the `kubernetes:*` settings name, with @kubernetes/client-node's
- * credentials (loaded on first use) and Node's http(s): the responses may be metadata only.
- */
-export async function requester(selection: ClusterSelection): Promise<Requester> {
-  const k8s = await import("@kubernetes/client-node");
-  const kc = loadKubeConfig(k8s, selection);
-  const server = kc.getCurrentCluster()?.server?.replace(/\/+$/, "");
-  if (!server) throw new Error("the kubeconfig names no cluster server");
-  return async (method, path, body, accept = "application/json") => {
-    const options: https.RequestOptions = { method, headers: { Accept: accept } };
-    if (body !== undefined) options.headers = { ...options.headers, "Content-Type": "application/json" };
-    await kc.applyToHTTPSOptions(options);
-    return send(`${server}${path}`, options, body === undefined ? undefined : JSON.stringify(body));
-  };
-}
-
-function send(url: string, options: https.RequestOptions, body?: string): Promise<{ status: number; body: string }> {
-  const request = url.startsWith("http:") ? http.request : https.request;
-  return new Promise((resolve, reject) => {
-    const req = request(url, options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("error", reject);
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
 /** Plural and scope of each kind the objects have: the table above, else the API server's discovery. */
 async function kindsOf(objects: ChartObject[], request: Requester): Promise<Map<string, KindInfo | undefined>> {
   const kinds = new Map<string, KindInfo | undefined>();
@@ -237,7 +196,7 @@ async function kindsOf(objects: ChartObject[], request: Requester): Promise<Map<
 
 /** GETs each object's metadata, all at once; a kind the API server does not serve counts as missing. */
 export async function readMissingObjects(selection: ClusterSelection, objects: ChartObject[]): Promise<ChartObject[]> {
-  const request = await requester(selection);
+  const request = await apiRequester(selection);
   const kinds = await kindsOf(objects, request);
   const missing = await Promise.all(
     objects.map(async (o): Promise<ChartObject | undefined> => {
@@ -261,7 +220,7 @@ export async function createObjects(
   release: string,
   releaseNamespace: string,
 ): Promise<void> {
-  const request = await requester(selection);
+  const request = await apiRequester(selection);
   const kinds = await kindsOf(objects, request);
   const failures = await Promise.all(
     objects.map(async (o) => {

@@ -30,8 +30,6 @@
  * group's v1 and v1beta1, the admission policy's metadata), through the same `kubernetes:*` settings the
  * program's provider uses. If it cannot be read the program warns and installs as before.
  */
-import * as http from "http";
-import * as https from "https";
 import * as pulumi from "@pulumi/pulumi";
 import * as semver from "semver";
 
@@ -40,7 +38,7 @@ import { GATEWAY_API_GROUP, gatewayApiVersions } from "../components/gateway-api
 import { CONFIG_NAMESPACE, CrdConfig, gatewayApiCrdsUrl } from "./config";
 import { userError } from "./errors";
 import type { ApiNeed } from "./crd-manifest";
-import { ClusterSelection, clusterSelection, loadKubeConfig, withTimeout } from "./kube-client";
+import { ClusterSelection, apiRequester, clusterSelection, withTimeout } from "./kube-client";
 
 export const BUNDLE_VERSION_ANNOTATION = "gateway.networking.k8s.io/bundle-version";
 export const CHANNEL_ANNOTATION = "gateway.networking.k8s.io/channel";
@@ -249,14 +247,17 @@ interface Metadata {
  * check): only metadata of the CRDs, so that clusters with many large CRDs answer quickly.
  */
 export async function readClusterGatewayApi(selection: ClusterSelection, needs: ApiNeed[]): Promise<ClusterGatewayApi> {
-  const k8s = await import("@kubernetes/client-node");
-  const kc = loadKubeConfig(k8s, selection);
-  const server = kc.getCurrentCluster()?.server;
-  if (!server) throw new Error("the kubeconfig names no cluster server");
+  const request = await apiRequester(selection);
   const get = async (path: string, accept = "application/json"): Promise<unknown> => {
-    const options: https.RequestOptions = { method: "GET", headers: { Accept: accept } };
-    await kc.applyToHTTPSOptions(options);
-    return getJson(`${server.replace(/\/+$/, "")}${path}`, options);
+    const res = await request("GET", path, undefined, accept);
+    if (res.status === 404) return undefined;
+    if (res.status < 200 || res.status >= 300)
+      throw new Error(`GET ${path}: HTTP ${res.status} ${res.body.slice(0, 200)}`);
+    try {
+      return JSON.parse(res.body);
+    } catch (err) {
+      throw new Error(`GET ${path}: ${(err as Error).message}`, { cause: err });
+    }
   };
 
   // v1beta1 too: the versions the stack would use at an older release (a fix may suggest one).
@@ -292,31 +293,4 @@ export async function readClusterGatewayApi(selection: ClusterSelection, needs: 
     served,
     policy: policyMetadata ? { bundleVersion: policyMetadata.annotations?.[BUNDLE_VERSION_ANNOTATION] } : undefined,
   };
-}
-
-/** GET returning the parsed JSON body, or undefined for 404 (absent object or API). */
-function getJson(url: string, options: https.RequestOptions): Promise<unknown> {
-  const request = url.startsWith("http:") ? http.request : https.request;
-  return new Promise((resolve, reject) => {
-    const req = request(url, options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("error", reject);
-      res.on("end", () => {
-        const body = Buffer.concat(chunks).toString("utf8");
-        const status = res.statusCode ?? 0;
-        if (status === 404) return resolve(undefined);
-        if (status < 200 || status >= 300) {
-          return reject(new Error(`GET ${new URL(url).pathname}: HTTP ${status} ${body.slice(0, 200)}`));
-        }
-        try {
-          resolve(JSON.parse(body));
-        } catch (err) {
-          reject(new Error(`GET ${new URL(url).pathname}: ${(err as Error).message}`));
-        }
-      });
-    });
-    req.on("error", reject);
-    req.end();
-  });
 }

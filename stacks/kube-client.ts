@@ -5,6 +5,8 @@
  * them, with @kubernetes/client-node.
  */
 import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
 import * as pulumi from "@pulumi/pulumi";
 
 type K8s = typeof import("@kubernetes/client-node");
@@ -52,4 +54,45 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer.unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A request to the cluster's API server: status and body, whatever the status. */
+export type Requester = (
+  method: string,
+  path: string,
+  body?: unknown,
+  accept?: string,
+) => Promise<{ status: number; body: string }>;
+
+/**
+ * Requests to the API server the `kubernetes:*` settings name, with @kubernetes/client-node's
+ * credentials (loaded on first use) and Node's http(s). Not client-node's typed APIs: these reads
+ * ask for metadata only (`PartialObjectMetadata`), which those do not offer, and stay one round
+ * trip each.
+ */
+export async function apiRequester(selection: ClusterSelection): Promise<Requester> {
+  const k8s = await import("@kubernetes/client-node");
+  const kc = loadKubeConfig(k8s, selection);
+  const server = kc.getCurrentCluster()?.server?.replace(/\/+$/, "");
+  if (!server) throw new Error("the kubeconfig names no cluster server");
+  return async (method, path, body, accept = "application/json") => {
+    const options: https.RequestOptions = { method, headers: { Accept: accept } };
+    if (body !== undefined) options.headers = { ...options.headers, "Content-Type": "application/json" };
+    await kc.applyToHTTPSOptions(options);
+    return send(`${server}${path}`, options, body === undefined ? undefined : JSON.stringify(body));
+  };
+}
+
+function send(url: string, options: https.RequestOptions, body?: string): Promise<{ status: number; body: string }> {
+  const request = url.startsWith("http:") ? http.request : https.request;
+  return new Promise((resolve, reject) => {
+    const req = request(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("error", reject);
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
 }

@@ -17,15 +17,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { AppConfig } from "./config";
 import { userError } from "./errors";
-import {
-  ChartObject,
-  chartObjects,
-  describeObject,
-  manifestObjects,
-  releaseManifest,
-  requester,
-} from "./chart-objects";
-import { ClusterSelection, clusterSelection, withTimeout } from "./kube-client";
+import { ChartObject, chartObjects, describeObject, manifestObjects, releaseManifest } from "./chart-objects";
+import { ClusterSelection, apiRequester, clusterSelection, withTimeout } from "./kube-client";
 
 /** One revision of a Helm release, as its storage Secret's labels record it. */
 export interface HelmRevision {
@@ -157,7 +150,7 @@ export async function readHelmRevisions(
   namespace: string,
   release: string,
 ): Promise<HelmRevision[]> {
-  const request = await requester(selection);
+  const request = await apiRequester(selection);
   const list = async (selector: string, accept?: string): Promise<SecretList> => {
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets?labelSelector=${encodeURIComponent(selector)}`;
     const res = await request("GET", path, undefined, accept);
