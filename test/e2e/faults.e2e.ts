@@ -189,14 +189,29 @@ function startPulumi(stack: string, args: string[]): Running {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `check` while `running` runs; true once it holds, false when the run ended first. */
-async function whileRunning(running: Running, check: () => boolean, timeoutMs = 120_000): Promise<boolean> {
+/** Polls `check` (every `everyMs`) while `running` runs; true once it holds, false when the run ended first. */
+async function whileRunning(
+  running: Running,
+  check: () => boolean,
+  timeoutMs = 120_000,
+  everyMs = 200,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!running.exited && Date.now() < deadline) {
     if (check()) return true;
-    await sleep(200);
+    await sleep(everyMs);
   }
   return false;
+}
+
+/** The pending operations of an exported deployment, as `<operation> <resource type>`. */
+function pendingOperationsOf(exported: KubeObject): string[] {
+  return (exported.deployment?.pending_operations ?? []).map((op: KubeObject) => `${op.type} ${op.resource.type}`);
+}
+
+/** The pending operations Pulumi's state holds for `stack` (read while an update may run). */
+function pendingOperations(stack: string): string[] {
+  return pendingOperationsOf(JSON.parse(pulumi(stack, ["stack", "export"]).stdout));
 }
 
 /** The newest revision of Helm release dot-ai in `namespace` and its status, from Helm's storage Secrets. */
@@ -246,11 +261,22 @@ class ApiRelay {
     this.script = path.join(dir, "relay.js");
     fs.writeFileSync(
       this.script,
+      // SIGUSR2 holds every connection (nothing is forwarded, nothing is dropped), SIGUSR1 releases.
       `const net = require("net");
 const [port, target] = process.argv.slice(2).map(Number);
+const pairs = new Set();
+let held = false;
+const each = (f) => { for (const pair of pairs) pair.forEach(f); };
+process.on("SIGUSR2", () => { held = true; each((s) => s.pause()); });
+process.on("SIGUSR1", () => { held = false; each((s) => s.resume()); });
 net.createServer((c) => {
   const u = net.connect(target, "127.0.0.1");
+  const pair = [c, u];
+  pairs.add(pair);
   c.pipe(u); u.pipe(c);
+  if (held) { c.pause(); u.pause(); }
+  const drop = () => pairs.delete(pair);
+  c.on("close", drop); u.on("close", drop);
   c.on("error", () => u.destroy()); u.on("error", () => c.destroy());
 }).listen(port, "127.0.0.1");
 `,
@@ -272,6 +298,15 @@ net.createServer((c) => {
   stop(): void {
     this.child?.kill("SIGKILL");
     this.child = undefined;
+  }
+
+  /** Requests through the relay hang (an API server that stopped answering) until `release`. */
+  hold(): void {
+    this.child?.kill("SIGUSR2");
+  }
+
+  release(): void {
+    this.child?.kill("SIGUSR1");
   }
 }
 
@@ -393,10 +428,14 @@ describe("faults", () => {
       pulumi(stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"], { allowFailure: true });
       pulumi(stack, ["stack", "rm", "--yes", "--force"], { allowFailure: true });
     }
-    for (const n of [NS, REF_NS.app, REF_NS.gateway]) {
-      await eventually(`namespace ${n} to be deleted`, () => !exists(["namespace", n]));
+    try {
+      for (const n of [NS, REF_NS.app, REF_NS.gateway]) {
+        await eventually(`namespace ${n} to be deleted`, () => !exists(["namespace", n]));
+      }
+    } finally {
+      // A relay left running would keep mocha from ever exiting after a failure.
+      relay.stop();
     }
-    relay.stop();
     // The next suites find the bundle of the release they install, owned by nobody.
     kubectl(["apply", "--server-side", "--force-conflicts", "-f", bundleFile()]);
     forgetManagers();
@@ -416,10 +455,29 @@ describe("faults", () => {
       pulumi(STACK, ["config", "set", "kubernetes:kubeconfig", relay.kubeconfig]);
       const t0 = Date.now();
       const run = startPulumi(STACK, ["up", "--yes", "--skip-preview"]);
-      const creating = /CustomResourceDefinition \S+ creating/;
-      const caught = await whileRunning(run, () => creating.test(run.stdout), 60_000);
+      // A CRD's create takes ~0.1 s, too short to kill the CLI inside it reliably. So the relay
+      // holds the stack's connection the moment a CRD create is shown (the CLI shows it before
+      // it records the pending create and calls the provider), the create hangs as on an API
+      // server that stopped answering, and the kill comes once Pulumi's state holds it. Should the
+      // create have slipped through first, the next one is taken.
+      const creating = /CustomResourceDefinition \S+ creating/g;
+      let seen = 0;
+      let caught = false;
+      for (let attempt = 0; attempt < 3 && !caught; attempt++) {
+        const shown = await whileRunning(run, () => (run.stdout.match(creating)?.length ?? 0) > seen, 60_000, 20);
+        if (!shown) break;
+        relay.hold();
+        seen = run.stdout.match(creating)?.length ?? 0;
+        const deadline = Date.now() + 15_000;
+        while (!caught && Date.now() < deadline) {
+          caught = pendingOperations(STACK).some((p) => /^creating .*CustomResourceDefinition/.test(p));
+          if (!caught) await sleep(500);
+        }
+        if (!caught) relay.release();
+      }
       killTree(run);
       await run.done;
+      relay.release();
       console.log(`      [e2e time] up killed while creating CRDs after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       console.log(
         run.stdout
@@ -430,9 +488,7 @@ describe("faults", () => {
       );
       assert.ok(caught, run.stdout.slice(-2000));
       const killed = JSON.parse(pulumi(STACK, ["stack", "export", "--show-secrets"]).stdout);
-      const pending: string[] = (killed.deployment?.pending_operations ?? []).map(
-        (op: KubeObject) => `${op.type} ${op.resource.type}`,
-      );
+      const pending = pendingOperationsOf(killed);
       console.log(
         `      [faults] after SIGKILL: ${pending.length} pending operations (${[...new Set(pending)].join(", ")}); CRDs ${JSON.stringify([...new Set([...installedCrds().values()].flatMap((c) => c.managers))])}; Helm ${JSON.stringify(helmRelease(NS))}`,
       );
