@@ -6,19 +6,10 @@
  */
 import * as assert from "assert";
 
-import { formatProblems, parseConfig } from "../stacks/config";
+import { formatProblems } from "../stacks/config";
 import { removeCommand, setCommand } from "../stacks/config/reader";
 import { checkLabel, isOneOf, isStringMap, parseBoolean, parseJson, parseStringMap } from "../stacks/validators";
-import { REPO_ROOT, StackSpec, devSpec, prodSpec } from "./harness";
-
-function parse(spec: StackSpec) {
-  return parseConfig({
-    stack: spec.stack,
-    values: { ...spec.config, ...spec.secrets },
-    secretKeys: new Set(Object.keys(spec.secrets ?? {})),
-    baseDir: REPO_ROOT,
-  });
-}
+import { devSpec, parseSpec as parse, prodSpec } from "./harness";
 
 describe("booleans and enumerations in config strings", () => {
   it("read only 'true' and 'false' as booleans, as Pulumi writes them", () => {

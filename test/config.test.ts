@@ -3,8 +3,18 @@ import * as fs from "fs";
 import * as path from "path";
 import { CORE_SCHEMA, load } from "js-yaml";
 
-import { parseConfig, formatProblems } from "../stacks/config";
-import { FIXTURE_CRDS, KEYS, REAL_CHARTS, REPO_ROOT, StackSpec, devSpec, prodSpec, runStack } from "./harness";
+import { formatProblems, parseConfig } from "../stacks/config";
+import {
+  FIXTURE_CRDS,
+  KEYS,
+  REAL_CHARTS,
+  REPO_ROOT,
+  StackSpec,
+  devSpec,
+  parseSpec as parse,
+  prodSpec,
+  runStack,
+} from "./harness";
 
 interface BadCase {
   what: string;
@@ -312,15 +322,6 @@ const BAD: BadCase[] = [
     says: /not an http\(s\) URL/,
   },
 ];
-
-function parse(spec: StackSpec) {
-  return parseConfig({
-    stack: spec.stack,
-    values: { ...spec.config, ...spec.secrets },
-    secretKeys: new Set(Object.keys(spec.secrets ?? {})),
-    baseDir: REPO_ROOT,
-  });
-}
 
 describe("configuration", () => {
   describe("is refused, naming the key and the fix, with nothing registered, for", () => {

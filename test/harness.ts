@@ -41,6 +41,7 @@ import type {
   RegisterResourceResponse,
 } from "@pulumi/pulumi/proto/resource_pb";
 
+import { parseConfig } from "../stacks/config";
 import type { StackOutputs } from "../stacks/outputs";
 import { ClusterGatewayApi, clusterGatewayApi } from "../stacks/crd-precheck";
 import { HelmRevision, helmRevisions } from "../stacks/release-check";
@@ -459,4 +460,14 @@ export function appSpec(
 
 export function devSpec(config: Record<string, string> = {}, secrets: Record<string, string> = KEYS): StackSpec {
   return stackSpec("dev", "dot-ai.dev.example.com", config, secrets);
+}
+
+/** The stack's configuration as the program validates it, without running the program. */
+export function parseSpec(spec: StackSpec): ReturnType<typeof parseConfig> {
+  return parseConfig({
+    stack: spec.stack,
+    values: { ...spec.config, ...spec.secrets },
+    secretKeys: new Set(Object.keys(spec.secrets ?? {})),
+    baseDir: REPO_ROOT,
+  });
 }
