@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CORE_SCHEMA, YAMLException, loadAll } from "js-yaml";
 
 import { FORCE_APPLY } from "./apply";
+import { GATEWAY_API_GROUP } from "./gateway-api";
 
 export interface GatewayApiCrdsArgs {
   /** The objects of a Gateway API release manifest (standard-install.yaml), see `parseManifest`. */
@@ -12,6 +13,13 @@ export interface GatewayApiCrdsArgs {
    * @default true
    */
   readonly retainOnDelete?: boolean;
+  /**
+   * Gateway API kinds whose CRDs are installed before the rest of the bundle, so that what needs
+   * only them (the chart's release, the shared Gateway: see `crdsFor`) can start while the rest
+   * are still being checked and created.
+   * @default [] (the whole bundle at once)
+   */
+  readonly first?: readonly string[];
 }
 
 export interface ManifestObject {
@@ -38,19 +46,22 @@ export interface ManifestObject {
  * does both).
  *
  * The policy and its binding come first and every CRD after the binding: the guard is in force
- * before the writes it guards. It also spares the Kubernetes provider a schema read or two: each
- * CRD it creates empties its cache of the cluster's OpenAPI document, which it reads again (1-2 s,
- * the whole document) for the next resource it checks. Waiting for the binding gets the stack's
- * other first resources checked before any CRD exists; the CRDs' own checks still interleave with
- * their creates (a create takes ~0.1 s), so most of them still read the document again (6 of 10
- * measured, 7 without this order). Older bundles (before v1.5) have no policy; their CRDs are
- * registered as they come.
+ * before the writes it guards. Then the CRDs of the kinds the stack creates (`first`), then the
+ * rest of the bundle, so that the release and the shared Gateway, which wait only for their own
+ * kinds (`crdsFor`), are created while the rest is still being installed. Without that order they
+ * would wait for the slowest CRD: the engine checks one resource at a time, in the order they are
+ * registered; resources that wait for the same one reach the engine as the SDK finishes serializing
+ * them, the largest last (HTTPRoute's CRD); and each CRD the Kubernetes provider creates empties its cache of the cluster's
+ * OpenAPI document, which it reads again (1-2 s, the whole document) for most of the next CRD
+ * checks (6 or 7 of 10 measured). Older bundles (before v1.5) have no policy: their first CRDs wait
+ * for nothing.
  */
 export class GatewayApiCrds extends pulumi.ComponentResource {
   /** The registered objects; depend on these before creating Gateway API objects. */
   public readonly resources: pulumi.CustomResource[];
   /** Names of the CustomResourceDefinitions installed. */
   public readonly crdNames: string[];
+  private readonly crdsByKind = new Map<string, pulumi.CustomResource>();
 
   constructor(name: string, args: GatewayApiCrdsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dot-ai-gateway:crds:GatewayApiCrds", name, {}, opts);
@@ -64,6 +75,8 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
     // Objects are passed as the upstream manifest has them; the API server validates them.
     const policies = new Map<string, pulumi.CustomResource>();
     const guards: pulumi.CustomResource[] = [];
+    const first = new Set(args.first ?? []);
+    const firstCrds: pulumi.CustomResource[] = [];
     const register = (obj: ManifestObject): pulumi.CustomResource => {
       const name = obj.metadata.name;
       if (obj.kind === "ValidatingAdmissionPolicy" && isAdmissionV1(obj)) {
@@ -87,28 +100,55 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
         return binding;
       }
       if (obj.kind === "CustomResourceDefinition") {
-        return new k8s.apiextensions.v1.CustomResourceDefinition(
+        const kind = gatewayApiKind(obj);
+        const isFirst = kind !== undefined && first.has(kind);
+        const after = isFirst ? guards : [...guards, ...firstCrds];
+        const crd = new k8s.apiextensions.v1.CustomResourceDefinition(
           name,
           obj as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs,
-          guards.length > 0 ? { ...childOpts, dependsOn: [...guards] } : childOpts,
+          after.length > 0 ? { ...childOpts, dependsOn: after } : childOpts,
         );
+        if (kind) this.crdsByKind.set(kind, crd);
+        if (isFirst) firstCrds.push(crd);
+        return crd;
       }
       // Anything else a release manifest may carry, as it is.
       return new k8s.apiextensions.CustomResource(`${obj.kind.toLowerCase()}-${name}`, obj, childOpts);
     };
-    // Policies, then their bindings, so that the CRDs can wait for them; the rest in manifest order.
+    // Policies, then their bindings, then the CRDs of the `first` kinds, so that what comes later
+    // can wait for them; the rest in manifest order (the sort is stable).
     const rank = (o: ManifestObject) =>
-      !isAdmissionV1(o)
-        ? 2
-        : o.kind === "ValidatingAdmissionPolicy"
-          ? 0
-          : o.kind === "ValidatingAdmissionPolicyBinding"
-            ? 1
-            : 2;
+      isAdmissionV1(o) && o.kind === "ValidatingAdmissionPolicy"
+        ? 0
+        : isAdmissionV1(o) && o.kind === "ValidatingAdmissionPolicyBinding"
+          ? 1
+          : first.has(gatewayApiKind(o) ?? "")
+            ? 2
+            : 3;
     this.resources = [...objects].sort((a, b) => rank(a) - rank(b)).map(register);
     this.crdNames = crds.map((c) => c.metadata.name);
     this.registerOutputs({ crdNames: this.crdNames });
   }
+
+  /**
+   * The CRDs of the given Gateway API kinds: what creates only those kinds waits for these, not for
+   * the whole bundle. The kinds are checked against the manifest before anything is registered
+   * (stacks/crd-manifest.ts); one missing here is a program error.
+   */
+  public crdsFor(kinds: readonly string[]): pulumi.CustomResource[] {
+    return kinds.map((kind) => {
+      const crd = this.crdsByKind.get(kind);
+      if (!crd) throw new pulumi.ResourceError(`the Gateway API manifest has no CRD for ${kind}`, this);
+      return crd;
+    });
+  }
+}
+
+/** The kind a Gateway API CRD defines, or undefined for any other object. */
+export function gatewayApiKind(obj: ManifestObject): string | undefined {
+  if (obj.kind !== "CustomResourceDefinition") return undefined;
+  const spec = obj.spec as { group?: string; names?: { kind?: string } } | undefined;
+  return spec?.group === GATEWAY_API_GROUP ? spec.names?.kind : undefined;
 }
 
 /**

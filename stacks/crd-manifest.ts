@@ -1,6 +1,6 @@
 import * as fs from "fs/promises";
 
-import { ManifestObject, parseManifest } from "../components/crds";
+import { ManifestObject, gatewayApiKind, parseManifest } from "../components/crds";
 import { GATEWAY_API_GROUP } from "../components/gateway-api";
 import { CONFIG_NAMESPACE, CrdConfig } from "./config";
 import { checkClusterGatewayApi, readGatewayApiSafely } from "./crd-precheck";
@@ -41,9 +41,9 @@ export async function loadCheckedBundle(crds: CrdConfig, needs: ApiNeed[]): Prom
     throw userError(`The Gateway API manifest (${where}) cannot be read: ${(err as Error).message}`);
   }
   const crdsByKind = new Map<string, ManifestObject>();
-  for (const o of objects.filter((o) => o.kind === "CustomResourceDefinition")) {
-    const spec = o.spec as { group?: string; names?: { kind?: string } } | undefined;
-    if (spec?.group === GATEWAY_API_GROUP && spec.names?.kind) crdsByKind.set(spec.names.kind, o);
+  for (const o of objects) {
+    const kind = gatewayApiKind(o);
+    if (kind) crdsByKind.set(kind, o);
   }
   if (crdsByKind.size === 0) {
     throw userError(`The Gateway API manifest (${where}) contains no ${GATEWAY_API_GROUP} CustomResourceDefinition.`);

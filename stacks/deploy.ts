@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { DotAi } from "../components/app";
 import { ChartSettings, GatewayWiring } from "../components/chart-values";
-import { createdGatewayName } from "../components/chart-contract";
+import { chartGatewayApiKinds, createdGatewayName } from "../components/chart-contract";
 import { GatewayApiCrds } from "../components/crds";
 import { gatewayApiVersions } from "../components/gateway-api";
 import { SharedGateway, SharedGatewayArgs } from "../components/platform";
@@ -51,7 +51,15 @@ export async function deploy(config: StackConfig, apiKeys: ApiKeys): Promise<Dep
   ]);
   const opts: pulumi.ComponentResourceOptions = { providers: [kubernetesProvider()] };
   const crds = objects
-    ? new GatewayApiCrds("gateway-api-crds", { objects, retainOnDelete: config.crds.retainOnDelete }, opts)
+    ? new GatewayApiCrds(
+        "gateway-api-crds",
+        {
+          objects,
+          retainOnDelete: config.crds.retainOnDelete,
+          first: apiNeeds(config).map((need) => need.kind),
+        },
+        opts,
+      )
     : undefined;
   if (config.role === "platform") return deployPlatformStack(config, opts, crds);
   return config.mode === "reference"
@@ -69,12 +77,15 @@ function apiNeeds(config: CombinedConfig | PlatformStackConfig): ApiNeed[] {
   return config.mode === "reference" ? [...needs, { kind: "ReferenceGrant", version: v.referenceGrant }] : needs;
 }
 
+/** The Gateway API kinds the platform component creates. */
+const SHARED_GATEWAY_KINDS = ["Gateway", "ReferenceGrant"];
+
 /** The shared Gateway as the platform component builds it, from the stack's settings. */
 function sharedGatewayArgs(
   shared: SharedGatewayConfig,
   crds: CrdConfig,
   routeNamespaces: string[],
-  crdResources: pulumi.Resource[] | undefined,
+  bundle: GatewayApiCrds | undefined,
 ): SharedGatewayArgs {
   return {
     namespace: shared.namespace,
@@ -91,7 +102,7 @@ function sharedGatewayArgs(
       secretName: shared.tls.secretName,
       waitForReady: shared.tls.waitForReady,
     },
-    crds: crdResources,
+    crds: bundle?.crdsFor(SHARED_GATEWAY_KINDS),
   };
 }
 
@@ -104,7 +115,7 @@ function deployPlatformStack(
   const platform = new SharedGateway(
     "platform",
     {
-      ...sharedGatewayArgs(config.sharedGateway, config.crds, config.routeNamespaces, crds?.resources),
+      ...sharedGatewayArgs(config.sharedGateway, config.crds, config.routeNamespaces, crds),
       protect: config.protectGateway,
     },
     opts,
@@ -158,7 +169,7 @@ function deployReference(
 ): Deployment {
   const platform = new SharedGateway(
     "platform",
-    sharedGatewayArgs(config.sharedGateway, config.crds, [config.app.namespace], crds?.resources),
+    sharedGatewayArgs(config.sharedGateway, config.crds, [config.app.namespace], crds),
     opts,
   );
   const app = deployApp(
@@ -196,7 +207,9 @@ function deployCreation(
       https: created.tls && { secretName: created.tls.secretName },
     },
     {},
-    crds?.resources ?? [],
+    // Only the CRDs of the kinds the chart renders: the release installs while the rest of the
+    // bundle is still being checked and created (see GatewayApiCrds, docs/performance.md).
+    crds?.crdsFor(chartGatewayApiKinds("creation")) ?? [],
   );
   return { gatewayName: createdGatewayName(config.app.releaseName), gatewayNamespace: config.app.namespace, app };
 }

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 
-import { parseManifest } from "../components/crds";
-import { FIXTURE_CRDS_V1_2_1, TYPES, byType, devSpec, one, runStack } from "./harness";
+import { GatewayApiCrds, ManifestObject, parseManifest } from "../components/crds";
+import { FIXTURE_CRDS_V1_2_1, StackRun, TYPES, byType, devSpec, one, resolve, runProgram, runStack } from "./harness";
 
 describe("the order the Gateway API bundle is installed in", () => {
   it("creates every CRD after the safe-upgrades policy is bound: guarded writes, and the provider's schema reads saved", async () => {
@@ -15,15 +15,74 @@ describe("the order the Gateway API bundle is installed in", () => {
     for (const crd of crds) assert.ok(crd.dependencies.includes(binding.urn), `${crd.name} after the binding`);
   });
 
-  it("installs an older bundle without the policy (v1.2.1) as it comes: its CRDs wait for nothing", async () => {
+  it("installs an older bundle without the policy (v1.2.1): the CRDs the stack needs wait for nothing", async () => {
     const run = await runStack(devSpec({ gatewayApiVersion: "v1.2.1", gatewayApiCrdsFile: FIXTURE_CRDS_V1_2_1 }));
     if (run.error) throw run.error;
     assert.strictEqual(byType(run, TYPES.admissionPolicy).length, 0);
-    const crds = byType(run, TYPES.crd);
-    assert.ok(crds.length > 0);
-    for (const crd of crds) assert.deepStrictEqual(crd.dependencies, [], crd.name);
+    for (const plural of ["gateways", "httproutes"]) {
+      assert.deepStrictEqual(one(run, TYPES.crd, `${plural}.gateway.networking.k8s.io`).dependencies, [], plural);
+    }
+  });
+
+  describe("with the kinds a stack creates installed first", () => {
+    const KINDS = ["GatewayClass", "GRPCRoute", "Gateway", "TLSRoute", "HTTPRoute"];
+    let run: StackRun;
+    let bundle: GatewayApiCrds;
+    before(async () => {
+      // The kinds the stack needs come last in the manifest, as HTTPRoute's CRD, the largest, came
+      // last to the engine when every CRD waited for the same binding.
+      run = await runProgram({ stack: "crds" }, async () => {
+        bundle = new GatewayApiCrds("bundle", { objects: bundleOf(KINDS), first: ["HTTPRoute", "Gateway"] });
+        return {};
+      });
+      if (run.error) throw run.error;
+    });
+    const crd = (kind: string) => one(run, TYPES.crd, `${kind.toLowerCase()}s.gateway.networking.k8s.io`);
+
+    it("registers them right after the policy binding, the rest of the bundle once they exist", () => {
+      const binding = one(run, TYPES.admissionPolicyBinding);
+      assert.deepStrictEqual(
+        byType(run, TYPES.crd).map((c) => c.name.split(".")[0]),
+        ["gateways", "httproutes", "gatewayclasss", "grpcroutes", "tlsroutes"],
+      );
+      for (const kind of ["Gateway", "HTTPRoute"]) assert.deepStrictEqual(crd(kind).dependencies, [binding.urn]);
+      for (const kind of ["GatewayClass", "GRPCRoute", "TLSRoute"]) {
+        assert.deepStrictEqual(
+          [...crd(kind).dependencies].sort(),
+          [binding.urn, crd("Gateway").urn, crd("HTTPRoute").urn].sort(),
+          kind,
+        );
+      }
+    });
+
+    it("gives what needs only some kinds just their CRDs, and refuses a kind the bundle lacks", async () => {
+      const urns = await Promise.all(bundle.crdsFor(["HTTPRoute"]).map((r) => resolve(r.urn)));
+      assert.deepStrictEqual(urns, [crd("HTTPRoute").urn]);
+      assert.throws(() => bundle.crdsFor(["UDPRoute"]), /the Gateway API manifest has no CRD for UDPRoute/);
+    });
   });
 });
+
+/** A bundle of the given kinds' CRDs (names and versions only) with the safe-upgrades policy and binding. */
+function bundleOf(kinds: string[]): ManifestObject[] {
+  const crds = kinds.map((kind) => ({
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${kind.toLowerCase()}s.gateway.networking.k8s.io` },
+    spec: { group: "gateway.networking.k8s.io", names: { kind }, versions: [{ name: "v1", served: true }] },
+  }));
+  const name = "safe-upgrades.gateway.networking.k8s.io";
+  return [
+    ...crds,
+    { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy", metadata: { name } },
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name },
+      spec: { policyName: name },
+    },
+  ];
+}
 
 describe("reading a Gateway API release manifest", () => {
   it("gives every object of a multi-document file, skipping comments and empty documents", () => {
