@@ -17,6 +17,10 @@
 # and probes are kept in DIR (`trace-summary -calls DIR/dev-up-traced.trace` lists every provider
 # call with its start and duration). Last (`multi-team`, part of the default),
 # scripts/bench-multi-team.sh: how `pulumi up` grows from one to three app stacks on one platform.
+# `floor` (part of the default): the least any Pulumi program costs here, on the same engine,
+# providers, TypeScript loader and cluster (scripts/bench-floor): the provider and one Namespace,
+# then the same with the Gateway API bundle's CRDs as plain resources, next to kubectl applying
+# the bundle. What the goals leave for our own program is the difference.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/dot-ai-gateway-bench.XXXXXX")"
@@ -25,19 +29,20 @@ export PULUMI_STATE_DIR="$WORK/pulumi"
 trap '"$REPO/toolchain/cluster.sh" down >&2 || true; rm -rf "$WORK"' EXIT
 
 requested=("$@")
-((${#requested[@]} > 0)) || requested=(dev prod multi-team)
-stacks=() multi_team=false
+((${#requested[@]} > 0)) || requested=(dev prod floor multi-team)
+stacks=() multi_team=false floor=false
 for bench in "${requested[@]}"; do
   case $bench in
     dev | prod) stacks+=("$bench") ;;
+    floor) floor=true ;;
     multi-team) multi_team=true ;;
     *)
-      echo "unknown bench '$bench': use dev, prod and/or multi-team" >&2
+      echo "unknown bench '$bench': use dev, prod, floor and/or multi-team" >&2
       exit 2
       ;;
   esac
 done
-if ((${#stacks[@]} == 0)); then exec bash "$REPO/scripts/bench-multi-team.sh"; fi
+if ((${#stacks[@]} == 0)) && ! $floor; then exec bash "$REPO/scripts/bench-multi-team.sh"; fi
 
 # shellcheck source=../toolchain/env.sh
 source "$REPO/toolchain/env.sh"
@@ -148,20 +153,53 @@ for stack in "${stacks[@]}"; do
   empty_cluster
 done
 
-printf '\nchart %s, one local control plane with Envoy Gateway and cert-manager, %s cores\n' \
-  "$DOT_AI_GATEWAY_CHART_VERSION" "$(nproc)"
-printf '%-8s %10s %10s %10s %10s %12s  %s\n' stack "manual s" "up s" "up/manual" "preview s" "preview goal" \
-  "load at up/preview/manual"
-for stack in "${stacks[@]}"; do
-  awk -v s="$stack" -v m="${manual[$stack]}" -v u="${up[$stack]}" -v p="${preview[$stack]}" -v l="${load[$stack]}" \
-    'BEGIN { printf "%-8s %10.1f %10.1f %10.2f %10.1f %12s  %s\n", s, m, u, u / m, p, "<= 3", l }'
-done
-for stack in "${stacks[@]}"; do
-  printf '\n%s: where one traced `pulumi up` from empty went\n' "$stack"
-  cat "$WORK/$stack-up-traced.summary"
-  printf '\n%s: where one traced no-op `pulumi preview` went\n' "$stack"
-  cat "$WORK/$stack-preview-traced.summary"
-done
+if $floor; then
+  # On the emptied cluster; the floor stack's CRDs are not retained, so its destroy removes them.
+  floor_project="$PULUMI_STATE_DIR/bench-floor"
+  mkdir -p "$floor_project"
+  cp "$REPO"/scripts/bench-floor/{Pulumi.yaml,tsconfig.json,index.ts} "$floor_project/"
+  ln -sfn "$REPO/node_modules" "$floor_project/node_modules"
+  f=(pulumi -C "$floor_project" --stack floor)
+  pulumi -C "$floor_project" stack select --create floor >/dev/null
+  say "floor: provider and one Namespace"
+  floor_load="$(loadavg)"
+  timed floor_ns_up "$WORK/floor-up.log" "${f[@]}" up --yes --skip-preview --suppress-progress
+  timed floor_ns_preview "$WORK/floor-preview.log" "${f[@]}" preview --expect-no-changes --suppress-progress
+  say "floor: the same with the bundle's CRDs"
+  "${f[@]}" config set crds true
+  timed floor_crds_up "$WORK/floor-crds-up.log" "${f[@]}" up --yes --skip-preview --suppress-progress
+  timed floor_crds_preview "$WORK/floor-crds-preview.log" "${f[@]}" preview --expect-no-changes --suppress-progress
+  run "$WORK/floor-destroy.log" "${f[@]}" destroy --yes --skip-preview --suppress-progress
+  empty_cluster
+  say "floor: kubectl apply of the bundle"
+  timed floor_kubectl "$WORK/floor-kubectl.log" kubectl apply --server-side -f "$GATEWAY_API_CRDS_FILE"
+  empty_cluster
+fi
+
+if ((${#stacks[@]} > 0)); then
+  printf '\nchart %s, one local control plane with Envoy Gateway and cert-manager, %s cores\n' \
+    "$DOT_AI_GATEWAY_CHART_VERSION" "$(nproc)"
+  printf '%-8s %10s %10s %10s %10s %12s  %s\n' stack "manual s" "up s" "up/manual" "preview s" "preview goal" \
+    "load at up/preview/manual"
+  for stack in "${stacks[@]}"; do
+    awk -v s="$stack" -v m="${manual[$stack]}" -v u="${up[$stack]}" -v p="${preview[$stack]}" -v l="${load[$stack]}" \
+      'BEGIN { printf "%-8s %10.1f %10.1f %10.2f %10.1f %12s  %s\n", s, m, u, u / m, p, "<= 3", l }'
+  done
+  for stack in "${stacks[@]}"; do
+    printf '\n%s: where one traced `pulumi up` from empty went\n' "$stack"
+    cat "$WORK/$stack-up-traced.summary"
+    printf '\n%s: where one traced no-op `pulumi preview` went\n' "$stack"
+    cat "$WORK/$stack-preview-traced.summary"
+  done
+fi
+
+if $floor; then
+  printf '\nfloor: no program of ours, the same engine, providers, loader and cluster (load %s)\n' "$floor_load"
+  printf '%-44s %10s %16s\n' program "up s" "no-op preview s"
+  printf '%-44s %10.1f %16.1f\n' "the provider and one Namespace" "$floor_ns_up" "$floor_ns_preview"
+  printf '%-44s %10.1f %16.1f\n' "the same with the bundle's CRDs" "$floor_crds_up" "$floor_crds_preview"
+  printf '%-44s %10.1f\n' "kubectl apply --server-side of the bundle" "$floor_kubectl"
+fi
 
 if $multi_team; then
   # Its own control plane: one with Envoy Gateway runs on a machine at a time.
