@@ -50,11 +50,11 @@ export interface ManifestObject {
  * rest of the bundle, so that the release and the shared Gateway, which wait only for their own
  * kinds (`crdsFor`), are created while the rest is still being installed. Without that order they
  * would wait for the slowest CRD: the engine checks one resource at a time, in the order they are
- * registered; resources that wait for the same one reach the engine as the SDK finishes serializing
- * them, the largest last (HTTPRoute's CRD); and each CRD the Kubernetes provider creates empties its cache of the cluster's
- * OpenAPI document, which it reads again (1-2 s, the whole document) for most of the next CRD
- * checks (6 or 7 of 10 measured). Older bundles (before v1.5) have no policy: their first CRDs wait
- * for nothing.
+ * registered; resources that wait for the same one reach the engine as the SDK finishes
+ * serializing them, the largest last (HTTPRoute's CRD); and each CRD the Kubernetes provider
+ * creates empties its cache of the cluster's OpenAPI document, which it reads again (1-2 s, the
+ * whole document) for most of the next CRD checks. Older bundles (before v1.5) have no policy:
+ * their first CRDs wait for nothing.
  */
 export class GatewayApiCrds extends pulumi.ComponentResource {
   /** The registered objects; depend on these before creating Gateway API objects. */
@@ -102,7 +102,7 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
       if (obj.kind === "CustomResourceDefinition") {
         const kind = gatewayApiKind(obj);
         const isFirst = kind !== undefined && first.has(kind);
-        const after = isFirst ? guards : [...guards, ...firstCrds];
+        const after = isFirst ? [...guards] : [...guards, ...firstCrds];
         const crd = new k8s.apiextensions.v1.CustomResourceDefinition(
           name,
           obj as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs,
