@@ -15,7 +15,7 @@ export interface GatewayApiCrdsArgs {
   readonly retainOnDelete?: boolean;
   /**
    * Gateway API kinds whose CRDs are installed before the rest of the bundle, so that what needs
-   * only them (the chart's release, the shared Gateway: see `crdsFor`) can start while the rest
+   * only them (the chart's release in the creation pattern: see `crdsFor`) can start while the rest
    * are still being checked and created.
    * @default [] (the whole bundle at once)
    */
@@ -47,8 +47,8 @@ export interface ManifestObject {
  *
  * The policy and its binding come first and every CRD after the binding: the guard is in force
  * before the writes it guards. Then the CRDs of the kinds the stack creates (`first`), then the
- * rest of the bundle, so that the release and the shared Gateway, which wait only for their own
- * kinds (`crdsFor`), are created while the rest is still being installed. Without that order they
+ * rest of the bundle, so that what waits only for its own kinds (`crdsFor`: the chart's release in
+ * the creation pattern) is created while the rest is still being installed. Without that order it
  * would wait for the slowest CRD: the engine checks one resource at a time, in the order they are
  * registered; resources that wait for the same one reach the engine as the SDK finishes
  * serializing them, the largest last (HTTPRoute's CRD); and each CRD the Kubernetes provider

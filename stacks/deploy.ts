@@ -77,9 +77,6 @@ function apiNeeds(config: CombinedConfig | PlatformStackConfig): ApiNeed[] {
   return config.mode === "reference" ? [...needs, { kind: "ReferenceGrant", version: v.referenceGrant }] : needs;
 }
 
-/** The Gateway API kinds the platform component creates. */
-const SHARED_GATEWAY_KINDS = ["Gateway", "ReferenceGrant"];
-
 /** The shared Gateway as the platform component builds it, from the stack's settings. */
 function sharedGatewayArgs(
   shared: SharedGatewayConfig,
@@ -102,7 +99,10 @@ function sharedGatewayArgs(
       secretName: shared.tls.secretName,
       waitForReady: shared.tls.waitForReady,
     },
-    crds: bundle?.crdsFor(SHARED_GATEWAY_KINDS),
+    // The whole bundle, not only the kinds it creates: a protected Gateway then sits above
+    // everything else of the platform in the graph, so `pulumi destroy` meets the protection
+    // before it drops anything from the state (a CRD nothing depends on would go first).
+    crds: bundle?.resources,
   };
 }
 
