@@ -77,12 +77,16 @@ function apiNeeds(config: CombinedConfig | PlatformStackConfig): ApiNeed[] {
   return config.mode === "reference" ? [...needs, { kind: "ReferenceGrant", version: v.referenceGrant }] : needs;
 }
 
+/** The Gateway API kinds the platform component creates. */
+const SHARED_GATEWAY_KINDS = ["Gateway", "ReferenceGrant"];
+
 /** The shared Gateway as the platform component builds it, from the stack's settings. */
 function sharedGatewayArgs(
   shared: SharedGatewayConfig,
   crds: CrdConfig,
   routeNamespaces: string[],
   bundle: GatewayApiCrds | undefined,
+  protect: boolean,
 ): SharedGatewayArgs {
   return {
     namespace: shared.namespace,
@@ -99,10 +103,12 @@ function sharedGatewayArgs(
       secretName: shared.tls.secretName,
       waitForReady: shared.tls.waitForReady,
     },
-    // The whole bundle, not only the kinds it creates: a protected Gateway then sits above
-    // everything else of the platform in the graph, so `pulumi destroy` meets the protection
-    // before it drops anything from the state (a CRD nothing depends on would go first).
-    crds: bundle?.resources,
+    // A protected Gateway waits for the whole bundle: it then sits above everything else of the
+    // platform in the graph, so `pulumi destroy` meets the protection before it drops anything
+    // from the state (a CRD nothing depends on would go first). Unprotected, it waits only for the
+    // kinds it creates and is created while the rest of the bundle is still being installed.
+    crds: protect ? bundle?.resources : bundle?.crdsFor(SHARED_GATEWAY_KINDS),
+    protect,
   };
 }
 
@@ -114,10 +120,7 @@ function deployPlatformStack(
 ): Deployment {
   const platform = new SharedGateway(
     "platform",
-    {
-      ...sharedGatewayArgs(config.sharedGateway, config.crds, config.routeNamespaces, crds),
-      protect: config.protectGateway,
-    },
+    sharedGatewayArgs(config.sharedGateway, config.crds, config.routeNamespaces, crds, config.protectGateway),
     opts,
   );
   if (!config.protectGateway) {
@@ -169,7 +172,8 @@ function deployReference(
 ): Deployment {
   const platform = new SharedGateway(
     "platform",
-    sharedGatewayArgs(config.sharedGateway, config.crds, [config.app.namespace], crds),
+    // A combined stack is destroyed as a whole: its Gateway is never protected.
+    sharedGatewayArgs(config.sharedGateway, config.crds, [config.app.namespace], crds, false),
     opts,
   );
   const app = deployApp(

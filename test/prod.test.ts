@@ -55,9 +55,10 @@ describe("prod stack (reference pattern)", () => {
     assert.strictEqual(gw.inputs.metadata.annotations["pulumi.com/waitFor"], "condition=Programmed");
   });
 
-  it("creates the Gateway only after the whole bundle and the Certificate, so that it sits above everything else on destroy", () => {
+  it("creates the Gateway only after the CRDs of the kinds the platform creates and the Certificate", () => {
     const gw = one(run, TYPES.gateway);
-    for (const dep of [...byType(run, TYPES.crd), one(run, TYPES.certificate)]) {
+    const crd = (plural: string) => one(run, TYPES.crd, `${plural}.gateway.networking.k8s.io`);
+    for (const dep of [crd("gateways"), crd("referencegrants"), one(run, TYPES.certificate)]) {
       assert.ok(gw.dependencies.includes(dep.urn), `Gateway must depend on ${dep.name}`);
     }
   });

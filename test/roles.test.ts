@@ -85,6 +85,24 @@ describe("platform stack (role platform)", () => {
     assert.ok(!one(run, TYPES.certificate).protect, "the rest stays changeable");
   });
 
+  it("has the protected Gateway wait for everything else, so `pulumi destroy` meets the protection first", () => {
+    // The engine deletes what nothing depends on first: anything outside the Gateway's
+    // dependencies would be dropped from the state before the protection stops the destroy.
+    const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+    const below = new Set<string>();
+    const visit = (urn: string) => {
+      for (const dep of byUrn.get(urn)?.dependencies ?? []) {
+        if (below.has(dep)) continue;
+        below.add(dep);
+        visit(dep);
+      }
+    };
+    visit(one(run, TYPES.gateway).urn);
+    for (const type of [TYPES.crd, TYPES.admissionPolicy, TYPES.admissionPolicyBinding, TYPES.certificate]) {
+      for (const r of byType(run, type)) assert.ok(below.has(r.urn), `${r.name} comes before the Gateway`);
+    }
+  });
+
   it("records no namespaces in a ReferenceGrant unless asked: app stacks need no platform edit", () => {
     assert.deepStrictEqual(byType(run, TYPES.referenceGrant), []);
   });
