@@ -15,7 +15,7 @@ export interface GatewayApiCrdsArgs {
   readonly retainOnDelete?: boolean;
   /**
    * Gateway API kinds whose CRDs are installed before the rest of the bundle, so that what needs
-   * only them (the chart's release in the creation pattern: see `crdsFor`) can start while the rest
+   * only them (the chart's release, an unprotected shared Gateway: see `crdsFor`) can start while the rest
    * are still being checked and created.
    * @default [] (the whole bundle at once)
    */
@@ -47,10 +47,10 @@ export interface ManifestObject {
  *
  * The policy and its binding come first and every CRD after the binding: the guard is in force
  * before the writes it guards. Then the CRDs of the kinds the stack creates (`first`), then the
- * rest of the bundle, so that what waits only for its own kinds (`crdsFor`: the chart's release in
- * the creation pattern) is created while the rest is still being installed. Without that order it
- * would wait for the slowest CRD: the engine checks one resource at a time, in the order they are
- * registered; resources that wait for the same one reach the engine as the SDK finishes
+ * rest of the bundle, so that what waits only for its own kinds (`crdsFor`: the chart's release,
+ * an unprotected shared Gateway) is created while the rest is still being installed. Without that
+ * order it would wait for the slowest CRD: the engine checks one resource at a time, in the order
+ * they are registered; resources that wait for the same one reach the engine as the SDK finishes
  * serializing them, the largest last (HTTPRoute's CRD); and each CRD the Kubernetes provider
  * creates empties its cache of the cluster's OpenAPI document, which it reads again (1-2 s, the
  * whole document) for most of the next CRD checks. Older bundles (before v1.5) have no policy:
