@@ -174,14 +174,6 @@ export function chartFullname(releaseName: string): string {
   return full.slice(0, 63).replace(/-+$/, "");
 }
 
-/**
- * The Gateway API kinds the chart renders (from 0.170.0): an HTTPRoute, and in the creation pattern
- * its own Gateway too. Its release needs the CRDs of these kinds, and no others, to install.
- */
-export function chartGatewayApiKinds(pattern: "creation" | "reference"): string[] {
-  return pattern === "creation" ? ["Gateway", "HTTPRoute"] : ["HTTPRoute"];
-}
-
 /** Name of the Gateway the chart creates in the creation pattern. */
 export function createdGatewayName(releaseName: string): string {
   return `${chartFullname(releaseName)}-http`;

@@ -15,8 +15,8 @@ export interface GatewayApiCrdsArgs {
   readonly retainOnDelete?: boolean;
   /**
    * Gateway API kinds whose CRDs are installed before the rest of the bundle, so that what needs
-   * only them (the chart's release, an unprotected shared Gateway: see `crdsFor`) can start while the rest
-   * are still being checked and created.
+   * only them (the chart's release, an unprotected shared Gateway: see `firstCrds`) can start while
+   * the rest are still being checked and created.
    * @default [] (the whole bundle at once)
    */
   readonly first?: readonly string[];
@@ -47,7 +47,7 @@ export interface ManifestObject {
  *
  * The policy and its binding come first and every CRD after the binding: the guard is in force
  * before the writes it guards. Then the CRDs of the kinds the stack creates (`first`), then the
- * rest of the bundle, so that what waits only for its own kinds (`crdsFor`: the chart's release,
+ * rest of the bundle, so that what waits only for its own kinds (`firstCrds`: the chart's release,
  * an unprotected shared Gateway) is created while the rest is still being installed. Without that
  * order it would wait for the slowest CRD: the engine checks one resource at a time, in the order
  * they are registered; resources that wait for the same one reach the engine as the SDK finishes
@@ -61,7 +61,8 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
   public readonly resources: pulumi.CustomResource[];
   /** Names of the CustomResourceDefinitions installed. */
   public readonly crdNames: string[];
-  private readonly crdsByKind = new Map<string, pulumi.CustomResource>();
+  /** The CRDs of the `first` kinds: what creates only those kinds waits for these, not the whole bundle. */
+  public readonly firstCrds: pulumi.CustomResource[] = [];
 
   constructor(name: string, args: GatewayApiCrdsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dot-ai-gateway:crds:GatewayApiCrds", name, {}, opts);
@@ -76,7 +77,7 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
     const policies = new Map<string, pulumi.CustomResource>();
     const guards: pulumi.CustomResource[] = [];
     const first = new Set(args.first ?? []);
-    const firstCrds: pulumi.CustomResource[] = [];
+    const firstCrds = this.firstCrds;
     const register = (obj: ManifestObject): pulumi.CustomResource => {
       const name = obj.metadata.name;
       if (obj.kind === "ValidatingAdmissionPolicy" && isAdmissionV1(obj)) {
@@ -108,7 +109,6 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
           obj as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs,
           after.length > 0 ? { ...childOpts, dependsOn: after } : childOpts,
         );
-        if (kind) this.crdsByKind.set(kind, crd);
         if (isFirst) firstCrds.push(crd);
         return crd;
       }
@@ -125,22 +125,15 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
           : first.has(gatewayApiKind(o) ?? "")
             ? 2
             : 3;
+    // The kinds are checked against the manifest before anything is registered
+    // (stacks/crd-manifest.ts); one missing here is a program error.
+    const missing = [...first].filter((kind) => !crds.some((c) => gatewayApiKind(c) === kind));
+    if (missing.length > 0) {
+      throw new pulumi.ResourceError(`the Gateway API manifest has no CRD for ${missing.join(", ")}`, this);
+    }
     this.resources = [...objects].sort((a, b) => rank(a) - rank(b)).map(register);
     this.crdNames = crds.map((c) => c.metadata.name);
     this.registerOutputs({ crdNames: this.crdNames });
-  }
-
-  /**
-   * The CRDs of the given Gateway API kinds: what creates only those kinds waits for these, not for
-   * the whole bundle. The kinds are checked against the manifest before anything is registered
-   * (stacks/crd-manifest.ts); one missing here is a program error.
-   */
-  public crdsFor(kinds: readonly string[]): pulumi.CustomResource[] {
-    return kinds.map((kind) => {
-      const crd = this.crdsByKind.get(kind);
-      if (!crd) throw new pulumi.ResourceError(`the Gateway API manifest has no CRD for ${kind}`, this);
-      return crd;
-    });
   }
 }
 

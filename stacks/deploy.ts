@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { DotAi } from "../components/app";
 import { ChartSettings, GatewayWiring } from "../components/chart-values";
-import { chartGatewayApiKinds, createdGatewayName } from "../components/chart-contract";
+import { createdGatewayName } from "../components/chart-contract";
 import { GatewayApiCrds } from "../components/crds";
 import { gatewayApiVersions } from "../components/gateway-api";
 import { SharedGateway, SharedGatewayArgs } from "../components/platform";
@@ -77,9 +77,6 @@ function apiNeeds(config: CombinedConfig | PlatformStackConfig): ApiNeed[] {
   return config.mode === "reference" ? [...needs, { kind: "ReferenceGrant", version: v.referenceGrant }] : needs;
 }
 
-/** The Gateway API kinds the platform component creates. */
-const SHARED_GATEWAY_KINDS = ["Gateway", "ReferenceGrant"];
-
 /** The shared Gateway as the platform component builds it, from the stack's settings. */
 function sharedGatewayArgs(
   shared: SharedGatewayConfig,
@@ -106,8 +103,8 @@ function sharedGatewayArgs(
     // A protected Gateway waits for the whole bundle: it then sits above everything else of the
     // platform in the graph, so `pulumi destroy` meets the protection before it drops anything
     // from the state (a CRD nothing depends on would go first). Unprotected, it waits only for the
-    // kinds it creates and is created while the rest of the bundle is still being installed.
-    crds: protect ? bundle?.resources : bundle?.crdsFor(SHARED_GATEWAY_KINDS),
+    // CRDs of the kinds the stack creates and is created while the rest is still being installed.
+    crds: protect ? bundle?.resources : bundle?.firstCrds,
     protect,
   };
 }
@@ -211,9 +208,10 @@ function deployCreation(
       https: created.tls && { secretName: created.tls.secretName },
     },
     {},
-    // Only the CRDs of the kinds the chart renders: the release installs while the rest of the
-    // bundle is still being checked and created (see GatewayApiCrds, docs/performance.md).
-    crds?.crdsFor(chartGatewayApiKinds("creation")) ?? [],
+    // Only the CRDs of the kinds the stack creates (through the chart: its Gateway and HTTPRoute):
+    // the release installs while the rest of the bundle is still being checked and created (see
+    // GatewayApiCrds, docs/performance.md).
+    crds?.firstCrds ?? [],
   );
   return { gatewayName: createdGatewayName(config.app.releaseName), gatewayNamespace: config.app.namespace, app };
 }
