@@ -180,35 +180,6 @@ export class SharedGateway extends pulumi.ComponentResource {
       });
     }
 
-    this.gateway = new k8s.apiextensions.CustomResource(
-      names.gateway,
-      {
-        apiVersion: `${GATEWAY_API}/v1`,
-        kind: "Gateway",
-        metadata: {
-          name: args.gatewayName,
-          namespace: namespace.metadata.name,
-          annotations: {
-            ...awaitAnnotations(args.waitForProgrammed ?? true, "Programmed", timeout),
-            ...FORCE_APPLY,
-          },
-        },
-        spec: { gatewayClassName: args.gatewayClassName, listeners },
-        // A CustomResource exposes as outputs only the fields it was given; naming `status` makes
-        // the live status (with the addresses the Gateway controller assigns) an output too.
-        status: undefined,
-      },
-      // The Gateway names its CRD and its certificate Secret only by plain strings, so the graph
-      // cannot see either dependency: without the CRDs it cannot be created, and without the
-      // issued certificate its HTTPS listener would not be Programmed.
-      {
-        parent: this,
-        protect,
-        dependsOn: [...crds, ...(certificate ? [certificate] : [])],
-        aliases: earlierName(names.gateway, SHARED_GATEWAY_PREVIOUS_NAMES.gateway),
-      },
-    );
-
     // A ReferenceGrant governs cross-namespace *references* (backendRefs, certificateRefs); Gateway
     // API does not consult it when a route in another namespace attaches to a Gateway; that is
     // decided by the listeners' allowedRoutes above. This grant records, in the Gateway's own
@@ -216,10 +187,11 @@ export class SharedGateway extends pulumi.ComponentResource {
     // allowedRoutes does not already allow.
     const grantVersion = args.referenceGrantVersion ?? "v1";
     const otherGrantVersion = grantVersion === "v1" ? "v1beta1" : "v1";
+    let grant: k8s.apiextensions.CustomResource | undefined;
     if (args.routeNamespaces.length > 0) {
       const otherType = `kubernetes:${GATEWAY_API}/${otherGrantVersion}:ReferenceGrant`;
       const previousName = SHARED_GATEWAY_PREVIOUS_NAMES.referenceGrant;
-      new k8s.apiextensions.CustomResource(
+      grant = new k8s.apiextensions.CustomResource(
         names.referenceGrant,
         {
           apiVersion: `${GATEWAY_API}/${grantVersion}`,
@@ -243,6 +215,38 @@ export class SharedGateway extends pulumi.ComponentResource {
         },
       );
     }
+
+    this.gateway = new k8s.apiextensions.CustomResource(
+      names.gateway,
+      {
+        apiVersion: `${GATEWAY_API}/v1`,
+        kind: "Gateway",
+        metadata: {
+          name: args.gatewayName,
+          namespace: namespace.metadata.name,
+          annotations: {
+            ...awaitAnnotations(args.waitForProgrammed ?? true, "Programmed", timeout),
+            ...FORCE_APPLY,
+          },
+        },
+        spec: { gatewayClassName: args.gatewayClassName, listeners },
+        // A CustomResource exposes as outputs only the fields it was given; naming `status` makes
+        // the live status (with the addresses the Gateway controller assigns) an output too.
+        status: undefined,
+      },
+      // The Gateway names its CRD and its certificate Secret only by plain strings, so the graph
+      // cannot see either dependency: without the CRDs it cannot be created, and without the
+      // issued certificate its HTTPS listener would not be Programmed. It does not need the
+      // ReferenceGrant, but sits above it all the same: `pulumi destroy` deletes first what nothing
+      // depends on, so a grant beside a protected Gateway would be deleted before the protection
+      // stopped the destroy.
+      {
+        parent: this,
+        protect,
+        dependsOn: [...crds, ...(certificate ? [certificate] : []), ...(grant ? [grant] : [])],
+        aliases: earlierName(names.gateway, SHARED_GATEWAY_PREVIOUS_NAMES.gateway),
+      },
+    );
 
     if (certificate && (args.tls?.waitForReady ?? true)) {
       explainSlowWait({
