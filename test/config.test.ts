@@ -414,6 +414,14 @@ describe("configuration", () => {
     assert.ok(!parse(prodSpec()).warnings.some((w) => /gatewayApiVersion/.test(w)));
   });
 
+  it("gives Helm a chart version as the registry tags it: a leading v and spaces dropped", () => {
+    for (const written of ["v2.2.2", " 2.2.2 "]) {
+      const result = parse(prodSpec({ chart: "oci://ghcr.io/vfarcic/dot-ai/charts/dot-ai", chartVersion: written }));
+      assert.ok(result.ok && result.config.role === "combined", written);
+      assert.strictEqual(result.config.app.chartVersion, "2.2.2", written);
+    }
+  });
+
   it("takes a packaged chart's version from the Chart.yaml inside it", () => {
     const result = parse(prodSpec({ chart: "test/charts/dot-ai-1.25.0.tgz" }));
     assert.ok(result.ok && result.config.role === "combined");

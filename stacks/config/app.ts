@@ -86,7 +86,8 @@ function readChart(r: ConfigReader): ChartConfig {
       `${CONFIG_NAMESPACE}:${key}: chart ${chartVersion} is newer than ${DEFAULT_CHART_VERSION}, the newest version this program was verified with; its values are shaped as for ${DEFAULT_CHART_VERSION}, and Helm ignores any key a chart no longer has without an error.`,
     );
   }
-  return { chart, chartVersion, chartIsLocal };
+  // Helm looks a registry chart up by its tag, which has no `v`: `v2.2.2` would name no chart.
+  return { chart, chartVersion: parsed ?? chartVersion, chartIsLocal };
 }
 
 /** The chart version the version rules apply to, once it is known to be valid and supported. */
