@@ -183,10 +183,25 @@ export function selectorMatches(selector: LabelSelector | undefined, labels: Rec
   for (const e of selector.matchExpressions ?? []) {
     const has = Object.prototype.hasOwnProperty.call(labels, e.key);
     const values = e.values ?? [];
-    if (e.operator === "In" && !(has && values.includes(labels[e.key]))) return false;
-    if (e.operator === "NotIn" && has && values.includes(labels[e.key])) return false;
-    if (e.operator === "Exists" && !has) return false;
-    if (e.operator === "DoesNotExist" && has) return false;
+    switch (e.operator) {
+      case "In":
+        if (values.length === 0 || !(has && values.includes(labels[e.key]))) return false;
+        break;
+      case "NotIn":
+        if (values.length === 0 || (has && values.includes(labels[e.key]))) return false;
+        break;
+      case "Exists":
+        if (values.length > 0 || !has) return false;
+        break;
+      case "DoesNotExist":
+        if (values.length > 0 || has) return false;
+        break;
+      // The CRDs store any operator; Kubernetes refuses to build a selector from an expression it
+      // does not know (or In/NotIn without values, Exists/DoesNotExist with some), and a
+      // Gateway controller then admits nothing through it.
+      default:
+        return false;
+    }
   }
   return true;
 }

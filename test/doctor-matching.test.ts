@@ -29,6 +29,17 @@ describe("doctor's matching rules", () => {
       assert.deepStrictEqual(matches("DoesNotExist"), [false, true]);
     });
 
+    it("matches nothing through an expression Kubernetes refuses: an unknown operator, In/NotIn without values, Exists with some", () => {
+      const matches = (operator: string, values?: string[]) =>
+        [labels, {}].map((l) => selectorMatches({ matchExpressions: [{ key: "team", operator, values }] }, l));
+      assert.deepStrictEqual(matches("Equals", ["ai"]), [false, false]);
+      assert.deepStrictEqual(matches("in", ["ai"]), [false, false]);
+      assert.deepStrictEqual(matches("NotIn", []), [false, false]);
+      assert.deepStrictEqual(matches("In"), [false, false]);
+      assert.deepStrictEqual(matches("Exists", ["ai"]), [false, false]);
+      assert.deepStrictEqual(matches("DoesNotExist", ["x"]), [false, false]);
+    });
+
     it("needs matchLabels and every expression together", () => {
       const selector = {
         matchLabels: { team: "ai" },
