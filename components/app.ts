@@ -4,9 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
 import { FORCE_APPLY } from "./apply";
+import { explainSlowWait, gatewayWaitMessage, waitForCondition } from "./await";
 import { ApiKeyProvider, SECRETS_NAME } from "./chart-contract";
 import { earlierName } from "./names";
 import { ChartSettings, chartValues, secretData, secretsRevision } from "./chart-values";
+import { GATEWAY_API_GROUP } from "./gateway-api";
 
 /**
  * Plain strings where a value names objects at registration time (the namespace, the chart and its
@@ -40,6 +42,21 @@ export interface DotAiArgs {
    * @default []
    */
   readonly after?: readonly pulumi.Resource[];
+  /**
+   * The Gateway the chart creates (creation pattern), to wait for after the release until its
+   * controller has set it `Programmed`, as the shared Gateway is waited for: Helm's own wait does
+   * not judge Gateways.
+   * @default undefined (nothing waits for a Gateway)
+   */
+  readonly awaitCreatedGateway?: CreatedGatewayWait;
+}
+
+/** Which chart-created Gateway to wait for, and for how long. */
+export interface CreatedGatewayWait {
+  readonly name: string;
+  /** For the message shown while it waits: only this class's controller sets `Programmed`. */
+  readonly className: string;
+  readonly timeoutSeconds: number;
 }
 
 /**
@@ -76,6 +93,7 @@ export class DotAi extends pulumi.ComponentResource {
       authToken: `${name}-auth-token`,
       secret: `${name}-secrets`,
       release: `${name}-release`,
+      gatewayProgrammed: `${name}-gateway-programmed`,
     };
     const namespace = new k8s.core.v1.Namespace(
       names.namespace,
@@ -131,6 +149,34 @@ export class DotAi extends pulumi.ComponentResource {
       },
     );
     this.releaseStatus = release.status.apply((s) => s.status);
+
+    const awaited = args.awaitCreatedGateway;
+    if (awaited) {
+      // The chart owns the Gateway; this Patch (server-side apply, with a field manager of its own)
+      // only adds the annotations that make the provider wait for its condition, and removes them
+      // again when it is deleted. It waits when it is created, i.e. when the stack first installs
+      // the chart's Gateway, and again only if the Gateway's name or the timeout changes.
+      const programmed = new k8s.apiextensions.CustomResourcePatch(
+        names.gatewayProgrammed,
+        {
+          apiVersion: `${GATEWAY_API_GROUP}/v1`,
+          kind: "Gateway",
+          metadata: {
+            name: awaited.name,
+            namespace: namespace.metadata.name,
+            annotations: waitForCondition("Programmed", awaited.timeoutSeconds),
+          },
+        },
+        { parent: this, dependsOn: [release] },
+      );
+      explainSlowWait({
+        resource: programmed,
+        on: this,
+        after: [release],
+        timeoutSeconds: awaited.timeoutSeconds,
+        message: gatewayWaitMessage(args.namespace, awaited.name, awaited.className, awaited.timeoutSeconds),
+      });
+    }
 
     this.registerOutputs({
       namespace: this.namespace,

@@ -84,3 +84,13 @@ export function explainSlowWait(args: WaitExplanation): void {
     if (timer) clearTimeout(timer);
   });
 }
+
+/** What a Gateway wait (the shared one, or the chart's) needs and what to check; shown when it takes long. */
+export function gatewayWaitMessage(
+  namespace: string,
+  name: string,
+  className: pulumi.Input<string>,
+  timeoutSeconds: number,
+): pulumi.Output<string> {
+  return pulumi.interpolate`Waiting (up to ${formatSeconds(timeoutSeconds)}, dot-ai-gateway:waitTimeout) for Gateway ${namespace}/${name} to be Programmed. Only the Gateway controller of GatewayClass '${className}' sets that. Check: kubectl get gatewayclass ${className} (it must exist and be ACCEPTED True, i.e. a controller runs for it); kubectl describe gateway -n ${namespace} ${name} (its conditions and events say what the controller thinks). With no Gateway controller in this cluster, run: pulumi config set dot-ai-gateway:waitForGateway false`;
+}

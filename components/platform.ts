@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { FORCE_APPLY } from "./apply";
-import { AWAIT_TIMEOUT_SECONDS, awaitAnnotations, explainSlowWait, formatSeconds } from "./await";
+import { AWAIT_TIMEOUT_SECONDS, awaitAnnotations, explainSlowWait, formatSeconds, gatewayWaitMessage } from "./await";
 import { earlierName } from "./names";
 import { AllowedRoutesFrom, GATEWAY_API_GROUP as GATEWAY_API, ReferenceGrantVersion } from "./gateway-api";
 
@@ -277,16 +277,6 @@ export class SharedGateway extends pulumi.ComponentResource {
       address: this.address,
     });
   }
-}
-
-/** What the Gateway wait needs and what to check; shown when it takes long. */
-export function gatewayWaitMessage(
-  namespace: string,
-  name: string,
-  className: pulumi.Input<string>,
-  timeoutSeconds: number,
-): pulumi.Output<string> {
-  return pulumi.interpolate`Waiting (up to ${formatSeconds(timeoutSeconds)}, dot-ai-gateway:waitTimeout) for Gateway ${namespace}/${name} to be Programmed. Only the Gateway controller of GatewayClass '${className}' sets that. Check: kubectl get gatewayclass ${className} (it must exist and be ACCEPTED True, i.e. a controller runs for it); kubectl describe gateway -n ${namespace} ${name} (its conditions and events say what the controller thinks). With no Gateway controller in this cluster, run: pulumi config set dot-ai-gateway:waitForGateway false`;
 }
 
 /** What the Certificate wait needs and what to check; shown when it takes long. */

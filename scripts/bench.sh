@@ -3,14 +3,15 @@
 # with its real controllers (not a test: it prints figures). For each stack (default: dev and
 # prod; `npm run bench -- dev` for one), with the real dot-ai chart package (test/charts,
 # DOT_AI_GATEWAY_CHART_VERSION, default 2.2.2), each from an empty cluster:
-#   pulumi up     : from empty (the CRD bundle, namespaces, token, Secret, release; in prod also the
-#                   Certificate, the shared Gateway and the ReferenceGrant, waited for until Ready
-#                   and Programmed)
+#   pulumi up     : from empty (the CRD bundle, namespaces, token, Secret, release, in dev waited
+#                   for until the chart's Gateway is Programmed; in prod also the Certificate, the
+#                   shared Gateway and the ReferenceGrant, waited for until Ready and Programmed)
 #   preview       : a no-op `pulumi preview` right after
 #   manual        : what the guide does by hand, with the very objects and values the program
 #                   created (read back from the cluster and `helm get values`): kubectl apply of
 #                   the bundle and the objects, in prod `kubectl wait` for the Certificate Ready and
-#                   the Gateway Programmed (what the program waits for), then helm install --wait.
+#                   the Gateway Programmed (what the program waits for), then helm install --wait,
+#                   in dev then `kubectl wait` for the chart's Gateway Programmed.
 # Then, per stack, where the time of one traced `pulumi up` and one traced no-op preview went
 # (toolchain/bench/trace-summary over `pulumi --tracing`, with marks from scripts/bench-probe.js);
 # tracing makes those runs slower than the timed ones. With DOT_AI_GATEWAY_BENCH_KEEP=DIR the traces
@@ -149,6 +150,9 @@ for stack in "${stacks[@]}"; do
     kubectl wait --for=condition=Programmed gateways.gateway.networking.k8s.io --all -n gateway-system --timeout=10m >/dev/null
   fi
   helm install dot-ai "$chart" -n dot-ai --wait --timeout 10m -f "$WORK/$stack-values.yaml" >/dev/null
+  if [[ "$stack" == dev ]]; then
+    kubectl wait --for=condition=Programmed gateways.gateway.networking.k8s.io/dot-ai-http -n dot-ai --timeout=10m >/dev/null
+  fi
   manual[$stack]=$(elapsed "$t0" "$(now)")
   empty_cluster
 done

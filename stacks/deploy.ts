@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 
-import { DotAi } from "../components/app";
+import { CreatedGatewayWait, DotAi } from "../components/app";
 import { ChartSettings, GatewayWiring } from "../components/chart-values";
 import { createdGatewayName } from "../components/chart-contract";
 import { GatewayApiCrds } from "../components/crds";
@@ -197,6 +197,7 @@ function deployCreation(
   crds?: GatewayApiCrds,
 ): Deployment {
   const created = config.createdGateway;
+  const gatewayName = createdGatewayName(config.app.releaseName);
   const app = deployApp(
     config,
     apiKeys,
@@ -212,8 +213,11 @@ function deployCreation(
     // the release installs while the rest of the bundle is still being checked and created (see
     // GatewayApiCrds, docs/performance.md).
     crds?.firstCrds ?? [],
+    created.waitForProgrammed
+      ? { name: gatewayName, className: created.className, timeoutSeconds: created.waitTimeoutSeconds }
+      : undefined,
   );
-  return { gatewayName: createdGatewayName(config.app.releaseName), gatewayNamespace: config.app.namespace, app };
+  return { gatewayName, gatewayNamespace: config.app.namespace, app };
 }
 
 function deployApp(
@@ -223,6 +227,7 @@ function deployApp(
   gateway: GatewayWiring,
   namespaceLabels: Record<string, string>,
   after: pulumi.Resource[],
+  awaitCreatedGateway?: CreatedGatewayWait,
 ): DotAi {
   const app = config.app;
   const settings: ChartSettings = {
@@ -246,6 +251,7 @@ function deployApp(
       apiKeys,
       tokenRotation: app.tokenRotation,
       after,
+      awaitCreatedGateway,
     },
     opts,
   );

@@ -304,9 +304,15 @@ const BAD: BadCase[] = [
     says: /at least 1s/,
   },
   {
-    what: "a wait timeout in creation mode, where the program waits for nothing",
-    spec: devSpec({ waitTimeout: "1m" }),
+    what: "a wait timeout in creation mode that is not a Gateway API duration",
+    spec: devSpec({ waitTimeout: "1 minute" }),
     key: "waitTimeout",
+    says: /not a Gateway API duration/,
+  },
+  {
+    what: "a Certificate wait in creation mode, where the program creates no Certificate",
+    spec: devSpec({ waitForCertificate: "false" }),
+    key: "waitForCertificate",
     says: /applies to the shared Gateway/,
   },
   {

@@ -34,6 +34,26 @@ describe("dev stack (creation pattern)", () => {
     assert.ok(!release.dependencies.includes(crd("referencegrants").urn), "not after the rest of the bundle");
   });
 
+  it("waits after the release until the Gateway controller has set the chart's Gateway Programmed", () => {
+    const wait = one(run, TYPES.gatewayPatch);
+    assert.deepStrictEqual(wait.inputs.metadata, {
+      name: "dot-ai-http",
+      namespace: "dot-ai",
+      annotations: { "pulumi.com/waitFor": "condition=Programmed", "pulumi.com/timeoutSeconds": "600" },
+    });
+    assert.deepStrictEqual(Object.keys(wait.inputs).sort(), ["apiVersion", "kind", "metadata"], "nothing but the wait");
+    assert.ok(wait.dependencies.includes(one(run, TYPES.release).urn), "after the release that creates the Gateway");
+  });
+
+  it("waits as long as waitTimeout says, and not at all with waitForGateway false", async () => {
+    const short = await runStack(devSpec({ waitTimeout: "90s" }));
+    if (short.error) throw short.error;
+    assert.strictEqual(one(short, TYPES.gatewayPatch).inputs.metadata.annotations["pulumi.com/timeoutSeconds"], "90");
+    const none = await runStack(devSpec({ waitForGateway: "false" }));
+    if (none.error) throw none.error;
+    assert.deepStrictEqual(byType(none, TYPES.gatewayPatch), []);
+  });
+
   it("has the chart create its own Gateway with the class, external-dns hostname and HTTP listener", () => {
     const v = one(run, TYPES.release).inputs.values;
     assert.strictEqual(v.gateway.name, undefined, "reference and creation values are exclusive");

@@ -2,7 +2,8 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 
 import { explainSlowWait } from "../components/await";
-import { certificateWaitMessage, gatewayWaitMessage } from "../components/platform";
+import { gatewayWaitMessage } from "../components/await";
+import { certificateWaitMessage } from "../components/platform";
 import {
   FIXTURE_CRDS,
   FIXTURE_CRDS_V1_2_1,

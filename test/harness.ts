@@ -359,6 +359,8 @@ export const TYPES = {
   crd: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
   gateway: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
   referenceGrant: "kubernetes:gateway.networking.k8s.io/v1:ReferenceGrant",
+  /** The wait for the chart-created Gateway: a server-side apply patch of its annotations. */
+  gatewayPatch: "kubernetes:gateway.networking.k8s.io/v1:GatewayPatch",
   referenceGrantV1beta1: "kubernetes:gateway.networking.k8s.io/v1beta1:ReferenceGrant",
   admissionPolicy: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
   admissionPolicyBinding: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",

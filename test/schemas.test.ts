@@ -32,13 +32,22 @@ const VALIDATORS: Record<string, Validator> = {
   [TYPES.admissionPolicy]: (o) => new ValidatingAdmissionPolicy(o as never).validate(),
   [TYPES.admissionPolicyBinding]: (o) => new ValidatingAdmissionPolicyBinding(o as never).validate(),
   [TYPES.certificate]: (o) => new Certificate(o as never).validate(),
+  // A patch is a partial object, merged by server-side apply into the Gateway the chart created:
+  // it may set metadata only, and that metadata must be a Gateway's (checked with a minimal spec).
+  [TYPES.gatewayPatch]: (o) => {
+    const { metadata, ...rest } = o as { metadata: Record<string, unknown> };
+    assert.deepStrictEqual(Object.keys(rest).sort(), ["apiVersion", "kind"], "a Gateway patch sets metadata only");
+    assert.deepStrictEqual(Object.keys(metadata).sort(), ["annotations", "name", "namespace"]);
+    new Gateway({ ...rest, metadata, spec: { gatewayClassName: "c", listeners: [{ name: "l", protocol: "HTTP", port: 80 }] } } as never).validate();
+  },
 };
 
 /** The object as the API server receives it: Pulumi-only annotations stay, they are ordinary annotations. */
 function manifest(resource: RecordedResource): Record<string, unknown> {
   const [, apiVersion, kind] = /^kubernetes:(.+):([^:]+)$/.exec(resource.type)!;
   const { status: _status, ...fields } = resource.inputs; // eslint-disable-line @typescript-eslint/no-unused-vars -- status is an output, not sent
-  return { ...fields, apiVersion: apiVersion.replace(/^core\//, ""), kind };
+  // A Patch resource (type `<Kind>Patch`) applies to an object of `<Kind>`.
+  return { ...fields, apiVersion: apiVersion.replace(/^core\//, ""), kind: kind.replace(/Patch$/, "") };
 }
 
 describe("emitted Kubernetes objects validate against the upstream schemas", () => {

@@ -139,9 +139,7 @@ const SHARED_GATEWAY_ONLY = [
   "gatewayNamespace",
   "allowedRoutes",
   "domain",
-  "waitForGateway",
   "waitForCertificate",
-  "waitTimeout",
 ];
 
 /** The creation pattern's chart-created Gateway. */
@@ -159,12 +157,14 @@ export function readCreatedGateway(
     "external-dns.alpha.kubernetes.io/hostname": ctx.hostname,
     ...readAnnotations(r),
   };
-  if (!ctx.https) return { className, annotations };
+  const wait = { waitForProgrammed: r.bool("waitForGateway", true), waitTimeoutSeconds: readWaitTimeout(r) };
+  if (!ctx.https) return { className, annotations, ...wait };
   const clusterIssuer = r.dnsSubdomain("clusterIssuer", "letsencrypt-prod");
   annotations["cert-manager.io/cluster-issuer"] ??= clusterIssuer;
   return {
     className,
     annotations,
+    ...wait,
     tls: { secretName: r.dnsSubdomain("tlsSecretName", `${chartFullname(ctx.releaseName)}-tls`), clusterIssuer },
   };
 }

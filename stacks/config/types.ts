@@ -50,6 +50,9 @@ export interface SharedGatewayConfig {
 export interface CreatedGatewayConfig {
   className: string;
   annotations: Record<string, string>;
+  /** Wait, after the release, until the Gateway controller has set the chart's Gateway Programmed. */
+  waitForProgrammed: boolean;
+  waitTimeoutSeconds: number;
   /** Present when HTTPS is enabled: the Secret the 443 listener serves (issued via the annotation). */
   tls?: { secretName: string; clusterIssuer: string };
 }
@@ -183,7 +186,7 @@ export const CONFIG_KEYS: Readonly<Record<string, string>> = {
   clusterIssuer: "cert-manager ClusterIssuer",
   tlsSecretName: "Secret holding the TLS certificate",
   waitForCertificate: "wait for the Certificate to be Ready",
-  waitForGateway: "wait for the shared Gateway to be Programmed",
+  waitForGateway: "wait for the Gateway (the shared one, or the chart's) to be Programmed",
   waitTimeout: "how long each of those waits may take (Gateway API duration)",
   gatewayAnnotations: "extra annotations on the chart-created Gateway (JSON object)",
   installCrds: "install the Gateway API CRDs",

@@ -96,53 +96,67 @@ describe("failures on a real engine", () => {
     });
   });
 
-  describe("a shared Gateway whose GatewayClass no controller serves", () => {
-    const stack = "absent";
-    const ns = { app: "absent-app", gateway: "absent-gateway" };
-    before(() => {
-      freshStack(stack, {
-        mode: "reference",
-        hostname: "dot-ai.absent.example.com",
-        namespace: ns.app,
-        gatewayNamespace: ns.gateway,
-        gatewayClassName: "absent",
-        https: "false",
-        waitTimeout: "15s",
+  for (const pattern of ["reference", "creation"] as const) {
+    // The shared Gateway of the reference pattern, or the one the chart creates (dev).
+    const stack = `absent-${pattern}`;
+    const ns = {
+      app: `absent-${pattern}-app`,
+      ...(pattern === "reference" ? { gateway: `absent-${pattern}-gateway` } : {}),
+    };
+    const gateway =
+      pattern === "reference"
+        ? { name: "cluster-gateway", namespace: `absent-${pattern}-gateway` }
+        : { name: "dot-ai-http", namespace: ns.app };
+    const which = pattern === "reference" ? "a shared Gateway" : "the chart's Gateway (creation pattern)";
+
+    describe(`${which} whose GatewayClass no controller serves`, () => {
+      before(() => {
+        freshStack(stack, {
+          mode: pattern,
+          hostname: `dot-ai.${stack}.example.com`,
+          namespace: ns.app,
+          ...(ns.gateway ? { gatewayNamespace: ns.gateway } : {}),
+          gatewayClassName: "absent",
+          https: "false",
+          waitTimeout: "15s",
+        });
+      });
+      after(async () => {
+        pulumi(stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"]);
+        for (const n of Object.values(ns)) {
+          await eventually(`namespace ${n} to be deleted`, () => !exists(["namespace", n]));
+        }
+      });
+
+      it("fails `pulumi up` after waitTimeout, saying what it waited for and what to check", () => {
+        const t0 = Date.now();
+        const res = pulumiUp(stack, [], { allowFailure: true });
+        const seconds = (Date.now() - t0) / 1000;
+        assert.notStrictEqual(res.status, 0);
+        const output = res.stdout + res.stderr;
+        // The program's explanation, next to the provider's bare "timed out waiting for the condition".
+        assert.ok(
+          output.includes(
+            `Waiting (up to 15s, dot-ai-gateway:waitTimeout) for Gateway ${gateway.namespace}/${gateway.name} to be Programmed`,
+          ),
+          output,
+        );
+        assert.match(output, /Only the Gateway controller of GatewayClass 'absent' sets that/);
+        assert.match(output, /kubectl get gatewayclass absent/);
+        assert.match(output, /pulumi config set dot-ai-gateway:waitForGateway false/);
+        assert.ok(seconds < 120, `up took ${seconds} s with waitTimeout 15s`);
+        console.log(
+          `      [e2e time] ${pattern}: up with GatewayClass 'absent' and waitTimeout 15s failed in ${seconds.toFixed(1)} s`,
+        );
+        const gw = kubectlJson(["get", "gateway", gateway.name, "-n", gateway.namespace]);
+        assert.ok(!gw.status?.conditions?.some((c: KubeObject) => c.status === "True"), "no controller judged it");
+      });
+
+      it("deploys with waitForGateway=false, the documented escape", () => {
+        setConfig(stack, { waitForGateway: "false" });
+        pulumiUp(stack);
+        assert.ok(exists(["httproute", "dot-ai", "-n", ns.app]));
       });
     });
-    after(async () => {
-      pulumi(stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"]);
-      for (const n of Object.values(ns)) {
-        await eventually(`namespace ${n} to be deleted`, () => !exists(["namespace", n]));
-      }
-    });
-
-    it("fails `pulumi up` after waitTimeout, saying what it waited for and what to check", () => {
-      const t0 = Date.now();
-      const res = pulumiUp(stack, [], { allowFailure: true });
-      const seconds = (Date.now() - t0) / 1000;
-      assert.notStrictEqual(res.status, 0);
-      const output = res.stdout + res.stderr;
-      // The program's explanation, next to the provider's bare "timed out waiting for the condition".
-      assert.match(
-        output,
-        /Waiting \(up to 15s, dot-ai-gateway:waitTimeout\) for Gateway absent-gateway\/cluster-gateway to be Programmed/,
-      );
-      assert.match(output, /Only the Gateway controller of GatewayClass 'absent' sets that/);
-      assert.match(output, /kubectl get gatewayclass absent/);
-      assert.match(output, /pulumi config set dot-ai-gateway:waitForGateway false/);
-      assert.ok(seconds < 120, `up took ${seconds} s with waitTimeout 15s`);
-      console.log(
-        `      [e2e time] up with GatewayClass 'absent' and waitTimeout 15s failed in ${seconds.toFixed(1)} s`,
-      );
-      const gw = kubectlJson(["get", "gateway", "cluster-gateway", "-n", ns.gateway]);
-      assert.ok(!gw.status?.conditions?.some((c: KubeObject) => c.status === "True"), "no controller judged it");
-    });
-
-    it("deploys with waitForGateway=false, the documented escape", () => {
-      setConfig(stack, { waitForGateway: "false" });
-      pulumiUp(stack);
-      assert.ok(exists(["httproute", "dot-ai", "-n", ns.app]));
-    });
-  });
+  }
 });
