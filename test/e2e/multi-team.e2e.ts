@@ -146,6 +146,8 @@ describe(`multi-team: one platform stack, three app stacks, chart ${CHART}, real
       gatewayClassName: GATEWAY_CLASS,
       gatewayApiCrdsFile: process.env.GATEWAY_API_CRDS_FILE ?? "",
       clusterIssuer: ISSUER,
+      // Recorded in a ReferenceGrant, which the protection must keep like the rest.
+      routeNamespaces: JSON.stringify(TEAMS.map((t) => t.namespace)),
     });
     for (const team of TEAMS) {
       createStack(
@@ -252,6 +254,7 @@ describe(`multi-team: one platform stack, three app stacks, chart ${CHART}, real
     assert.match(skipped.stdout + skipped.stderr, /cannot be deleted\s+because it is protected/);
     assert.ok(exists(["gateway", GATEWAY.name, "-n", GATEWAY.namespace]));
     assert.ok(exists(["certificate", "wildcard", "-n", GATEWAY.namespace]), "nothing of the platform was deleted");
+    assert.ok(exists(["referencegrant", `${GATEWAY.name}-routes`, "-n", GATEWAY.namespace]), "not even the grant");
     // The platform's state is untouched too: its no-change preview in the next test says so.
     await attached(TEAMS);
   });
