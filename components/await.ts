@@ -94,3 +94,12 @@ export function gatewayWaitMessage(
 ): pulumi.Output<string> {
   return pulumi.interpolate`Waiting (up to ${formatSeconds(timeoutSeconds)}, dot-ai-gateway:waitTimeout) for Gateway ${namespace}/${name} to be Programmed. Only the Gateway controller of GatewayClass '${className}' sets that. Check: kubectl get gatewayclass ${className} (it must exist and be ACCEPTED True, i.e. a controller runs for it); kubectl describe gateway -n ${namespace} ${name} (its conditions and events say what the controller thinks). With no Gateway controller in this cluster, run: pulumi config set dot-ai-gateway:waitForGateway false`;
 }
+
+/** What the Certificate wait needs and what to check; shown when it takes long. */
+export function certificateWaitMessage(
+  namespace: string,
+  clusterIssuer: pulumi.Input<string> | undefined,
+  timeoutSeconds: number,
+): pulumi.Output<string> {
+  return pulumi.interpolate`Waiting (up to ${formatSeconds(timeoutSeconds)}, dot-ai-gateway:waitTimeout) for Certificate ${namespace}/wildcard to be Ready. Only cert-manager sets that, issuing it through ClusterIssuer '${clusterIssuer ?? ""}'. Check: cert-manager's controller runs (its logs); kubectl get clusterissuer ${clusterIssuer ?? ""} (it must exist and be READY True); kubectl describe certificate -n ${namespace} wildcard (its conditions and events), then kubectl get certificaterequest,order,challenge -n ${namespace}. Without cert-manager in this cluster, run: pulumi config set dot-ai-gateway:waitForCertificate false`;
+}

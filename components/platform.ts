@@ -2,7 +2,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { FORCE_APPLY } from "./apply";
-import { AWAIT_TIMEOUT_SECONDS, awaitAnnotations, explainSlowWait, formatSeconds, gatewayWaitMessage } from "./await";
+import {
+  AWAIT_TIMEOUT_SECONDS,
+  awaitAnnotations,
+  certificateWaitMessage,
+  explainSlowWait,
+  gatewayWaitMessage,
+} from "./await";
 import { earlierName } from "./names";
 import { AllowedRoutesFrom, GATEWAY_API_GROUP as GATEWAY_API, ReferenceGrantVersion } from "./gateway-api";
 
@@ -277,13 +283,4 @@ export class SharedGateway extends pulumi.ComponentResource {
       address: this.address,
     });
   }
-}
-
-/** What the Certificate wait needs and what to check; shown when it takes long. */
-export function certificateWaitMessage(
-  namespace: string,
-  clusterIssuer: pulumi.Input<string> | undefined,
-  timeoutSeconds: number,
-): pulumi.Output<string> {
-  return pulumi.interpolate`Waiting (up to ${formatSeconds(timeoutSeconds)}, dot-ai-gateway:waitTimeout) for Certificate ${namespace}/wildcard to be Ready. Only cert-manager sets that, issuing it through ClusterIssuer '${clusterIssuer ?? ""}'. Check: cert-manager's controller runs (its logs); kubectl get clusterissuer ${clusterIssuer ?? ""} (it must exist and be READY True); kubectl describe certificate -n ${namespace} wildcard (its conditions and events), then kubectl get certificaterequest,order,challenge -n ${namespace}. Without cert-manager in this cluster, run: pulumi config set dot-ai-gateway:waitForCertificate false`;
 }

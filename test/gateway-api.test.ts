@@ -2,8 +2,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 
 import { explainSlowWait } from "../components/await";
-import { gatewayWaitMessage } from "../components/await";
-import { certificateWaitMessage } from "../components/platform";
+import { certificateWaitMessage, gatewayWaitMessage } from "../components/await";
 import {
   FIXTURE_CRDS,
   FIXTURE_CRDS_V1_2_1,
