@@ -38,7 +38,11 @@ const VALIDATORS: Record<string, Validator> = {
     const { metadata, ...rest } = o as { metadata: Record<string, unknown> };
     assert.deepStrictEqual(Object.keys(rest).sort(), ["apiVersion", "kind"], "a Gateway patch sets metadata only");
     assert.deepStrictEqual(Object.keys(metadata).sort(), ["annotations", "name", "namespace"]);
-    new Gateway({ ...rest, metadata, spec: { gatewayClassName: "c", listeners: [{ name: "l", protocol: "HTTP", port: 80 }] } } as never).validate();
+    new Gateway({
+      ...rest,
+      metadata,
+      spec: { gatewayClassName: "c", listeners: [{ name: "l", protocol: "HTTP", port: 80 }] },
+    } as never).validate();
   },
 };
 

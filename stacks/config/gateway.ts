@@ -134,13 +134,7 @@ function readDomain(r: ConfigReader, hostname: string, platformOnly: boolean): s
 }
 
 /** Settings that only the shared Gateway has; set in the creation pattern they would do nothing. */
-const SHARED_GATEWAY_ONLY = [
-  "gatewayName",
-  "gatewayNamespace",
-  "allowedRoutes",
-  "domain",
-  "waitForCertificate",
-];
+const SHARED_GATEWAY_ONLY = ["gatewayName", "gatewayNamespace", "allowedRoutes", "domain", "waitForCertificate"];
 
 /** The creation pattern's chart-created Gateway. */
 export function readCreatedGateway(
