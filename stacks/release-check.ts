@@ -12,9 +12,15 @@
  * It does not delete the revision itself: a pending revision may belong to a `helm` command that
  * someone is running at this very moment, which only a person can know (Pulumi's stack lock covers
  * Pulumi runs, not helm). If the cluster cannot be read the program warns and carries on.
+ *
+ * At the same time it checks that the release's name is free cluster-wide: every chart version
+ * names its ClusterRole and ClusterRoleBinding after the release, so a second release of the same
+ * name in another namespace (two teams leaving `releaseName` at its default) makes Helm refuse
+ * ("invalid ownership metadata"), but only once the stack has created its namespace and Secret.
  */
 import * as pulumi from "@pulumi/pulumi";
 
+import { chartFullname } from "../components/chart-contract";
 import { AppConfig } from "./config";
 import { userError } from "./errors";
 import { ChartObject, chartObjects, describeObject, manifestObjects, releaseManifest } from "./chart-objects";
@@ -57,23 +63,14 @@ export const helmRevisions = {
 };
 
 /**
- * Stops the program when the release's newest revision is pending, naming the fix; otherwise, when
- * the newest revision is deployed, makes sure its objects exist (see stacks/chart-objects.ts).
+ * Stops the program when the release's name is taken by another namespace's release, or when its
+ * newest revision is pending, naming the fix; otherwise, when the newest revision is deployed,
+ * makes sure its objects exist (see stacks/chart-objects.ts).
  */
 export async function checkHelmRelease(app: ReleaseName): Promise<void> {
   const selection = clusterSelection();
-  let revisions: HelmRevision[];
-  try {
-    revisions = await withTimeout(
-      helmRevisions.read(selection, app.namespace, app.releaseName),
-      helmRevisions.timeoutMs,
-    );
-  } catch (error) {
-    await pulumi.log.warn(
-      `Could not read the Helm revisions of release ${app.releaseName} (${(error as Error).message}); skipping the check for a half-done Helm operation.`,
-    );
-    return;
-  }
+  const [revisions] = await Promise.all([readRevisions(app, selection), checkReleaseNameFree(app, selection)]);
+  if (revisions === undefined) return;
   const stuck = stuckRevision(revisions);
   if (stuck === undefined) return checkChartObjects(app, selection, revisions);
   const secret = revisionSecretName(app.releaseName, stuck.version);
@@ -84,6 +81,72 @@ export async function checkHelmRelease(app: ReleaseName): Promise<void> {
       `    kubectl delete secret ${secret} -n ${app.namespace}\n` +
       `  If the stack is locked by the interrupted run, first: pulumi cancel`,
   );
+}
+
+/** The release's revisions, or undefined (with a warning) when the cluster cannot be read. */
+async function readRevisions(app: ReleaseName, selection: ClusterSelection): Promise<HelmRevision[] | undefined> {
+  try {
+    return await withTimeout(helmRevisions.read(selection, app.namespace, app.releaseName), helmRevisions.timeoutMs);
+  } catch (error) {
+    await pulumi.log.warn(
+      `Could not read the Helm revisions of release ${app.releaseName} (${(error as Error).message}); skipping the check for a half-done Helm operation.`,
+    );
+    return undefined;
+  }
+}
+
+/** Which Helm release owns a cluster-scoped object (Helm's ownership annotations); absent: none does. */
+export interface HelmOwner {
+  release?: string;
+  namespace?: string;
+}
+
+/** How the ClusterRole named after the release is read; tests replace `read` so that no cluster is needed. */
+export const releaseClusterRole = {
+  /** undefined: no such ClusterRole. */
+  read: readClusterRoleOwner,
+  timeoutMs: 10_000,
+};
+
+/**
+ * Stops the program when the ClusterRole the chart names after this release exists and is not this
+ * release's (Helm would refuse to install or upgrade over it), naming the owner and the fix.
+ */
+async function checkReleaseNameFree(app: ReleaseName, selection: ClusterSelection): Promise<void> {
+  const name = chartFullname(app.releaseName);
+  let owner: HelmOwner | undefined;
+  try {
+    owner = await withTimeout(releaseClusterRole.read(selection, name), releaseClusterRole.timeoutMs);
+  } catch (error) {
+    await pulumi.log.warn(
+      `Could not read ClusterRole ${name} (${(error as Error).message}); skipping the check that release name ${app.releaseName} is free in the cluster.`,
+    );
+    return;
+  }
+  if (owner === undefined || (owner.release === app.releaseName && owner.namespace === app.namespace)) return;
+  const whose =
+    owner.release !== undefined
+      ? `belongs to Helm release ${owner.release} in namespace ${owner.namespace ?? "(none)"}`
+      : "exists and belongs to no Helm release";
+  throw userError(
+    `ClusterRole ${name} ${whose}. The dot-ai chart names its ClusterRole and ClusterRoleBinding after the release, cluster-wide, so release ${app.releaseName} in namespace ${app.namespace} cannot be installed next to it (Helm would refuse with "invalid ownership metadata"); nothing was deployed.\n` +
+      `  Fix: give this stack's release a name no other namespace uses, e.g.: pulumi config set dot-ai-gateway:releaseName dot-ai-${pulumi.getStack()}`,
+  );
+}
+
+/** The Helm owner of ClusterRole `name`, or undefined when there is none of that name. */
+export async function readClusterRoleOwner(selection: ClusterSelection, name: string): Promise<HelmOwner | undefined> {
+  const request = await apiRequester(selection);
+  const path = `/apis/rbac.authorization.k8s.io/v1/clusterroles/${encodeURIComponent(name)}`;
+  const res = await request("GET", path, undefined, PARTIAL_OBJECT);
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status}`);
+  const annotations = (JSON.parse(res.body) as { metadata?: { annotations?: Record<string, string> } }).metadata
+    ?.annotations;
+  return {
+    release: annotations?.["meta.helm.sh/release-name"],
+    namespace: annotations?.["meta.helm.sh/release-namespace"],
+  };
 }
 
 /** The newest revision when it is the deployed one (not after a failed upgrade), with its manifest. */
@@ -174,6 +237,7 @@ export async function readHelmRevisions(
 }
 
 const PARTIAL_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+const PARTIAL_OBJECT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
 
 interface SecretList {
   items: { metadata?: { labels?: Record<string, string> }; data?: Record<string, string> }[];

@@ -28,7 +28,8 @@
  * types, so `npm run typecheck` also fails if a getter is renamed.
  *
  * The project's own seams are set per run too: the reads of the "cluster" made before anything is
- * registered (storage, Helm revisions, Gateway API CRDs) answer from the spec, so no test file
+ * registered (storage, Helm revisions, the ClusterRole named after the release, Gateway API CRDs)
+ * answer from the spec, so no test file
  * depends on another having stubbed them and none reads the developer's real cluster. (Given a
  * deployed Helm revision with its manifest, the program also reads the chart's objects:
  * `chartObjects` in stacks/chart-objects.ts, which the tests that give one stub themselves.)
@@ -44,7 +45,7 @@ import type {
 import { parseConfig } from "../stacks/config";
 import type { StackOutputs } from "../stacks/outputs";
 import { ClusterGatewayApi, clusterGatewayApi } from "../stacks/crd-precheck";
-import { HelmRevision, helmRevisions } from "../stacks/release-check";
+import { HelmOwner, HelmRevision, helmRevisions, releaseClusterRole } from "../stacks/release-check";
 import { ClusterStorage, clusterStorage } from "../stacks/storage-check";
 
 export const PROJECT = "dot-ai-gateway";
@@ -196,6 +197,11 @@ export interface StackSpec {
   storage?: ClusterStorage | Error;
   /** The Helm revisions of the release in the "cluster" (default none: a first install). */
   helmRevisions?: HelmRevision[] | Error;
+  /**
+   * The Helm owner of the ClusterRole the chart names after the release, in the "cluster" (default
+   * none: no such ClusterRole; an Error: it cannot be read).
+   */
+  releaseClusterRole?: HelmOwner | Error;
   /** The Gateway API the "cluster" already has (default `NO_GATEWAY_API`; an Error: it cannot be read). */
   gatewayApi?: ClusterGatewayApi | Error;
   /** Other stacks a StackReference may read, by fully qualified name; any other name is unknown. */
@@ -228,6 +234,7 @@ export async function runProgram(
   );
 
   helmRevisions.read = answer(spec.helmRevisions ?? []);
+  releaseClusterRole.read = answer<HelmOwner | undefined>(spec.releaseClusterRole);
   clusterStorage.read = answer(spec.storage ?? STORAGE_OK);
   clusterGatewayApi.read = answer(spec.gatewayApi ?? NO_GATEWAY_API);
 

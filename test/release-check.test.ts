@@ -1,8 +1,83 @@
 import * as assert from "assert";
 
-import { readHelmRevisions, revisionSecretName, stuckRevision } from "../stacks/release-check";
+import { readClusterRoleOwner, readHelmRevisions, revisionSecretName, stuckRevision } from "../stacks/release-check";
 import { TYPES, appSpec, byType, devSpec, platformOutputs, platformSpec, prodSpec, runStack } from "./harness";
 import { FakeCluster, startFakeCluster } from "./support/fake-cluster";
+
+describe("a release name another namespace's release already uses", () => {
+  for (const [name, spec] of [
+    ["dev", devSpec()],
+    ["prod", prodSpec()],
+    ["an app stack", appSpec("team-b", {}, platformOutputs())],
+  ] as const) {
+    it(`stops ${name} before anything is registered, naming the owner and the fix`, async () => {
+      const release = spec.config?.releaseName ?? "dot-ai";
+      const run = await runStack({ ...spec, releaseClusterRole: { release, namespace: "team-a" } });
+      assert.ok(run.error, "the program stopped");
+      assert.ok(
+        run.error.message.startsWith(`ClusterRole ${release} belongs to Helm release ${release} in namespace team-a.`),
+        run.error.message,
+      );
+      assert.match(run.error.message, /names its ClusterRole and ClusterRoleBinding after the release, cluster-wide/);
+      assert.ok(
+        run.error.message.includes(`pulumi config set dot-ai-gateway:releaseName dot-ai-${spec.stack}`),
+        run.error.message,
+      );
+      assert.deepStrictEqual(
+        run.resources.filter((r) => r.type !== "pulumi:pulumi:StackReference"),
+        [],
+      );
+    });
+  }
+
+  it("stops too when a ClusterRole of that name belongs to no Helm release", async () => {
+    const run = await runStack({ ...devSpec(), releaseClusterRole: {} });
+    assert.match(run.error?.message ?? "", /ClusterRole dot-ai exists and belongs to no Helm release/);
+  });
+
+  it("deploys when the ClusterRole is the stack's own release's (an upgrade)", async () => {
+    const run = await runStack({ ...devSpec(), releaseClusterRole: { release: "dot-ai", namespace: "dot-ai" } });
+    if (run.error) throw run.error;
+    assert.strictEqual(byType(run, TYPES.release).length, 1);
+  });
+
+  it("reads the ClusterRole's Helm ownership annotations, as metadata only; none of that name is no owner", async () => {
+    const cluster = await startFakeCluster((req) =>
+      req.path === "/apis/rbac.authorization.k8s.io/v1/clusterroles/dot-ai"
+        ? {
+            body: {
+              kind: "PartialObjectMetadata",
+              metadata: {
+                name: "dot-ai",
+                annotations: { "meta.helm.sh/release-name": "dot-ai", "meta.helm.sh/release-namespace": "team-a" },
+              },
+            },
+          }
+        : undefined,
+    );
+    try {
+      const selection = { kubeconfig: cluster.kubeconfig() };
+      assert.deepStrictEqual(await readClusterRoleOwner(selection, "dot-ai"), {
+        release: "dot-ai",
+        namespace: "team-a",
+      });
+      assert.strictEqual(await readClusterRoleOwner(selection, "dot-ai-b"), undefined);
+      assert.ok(cluster.requests.every((r) => r.accept?.includes("as=PartialObjectMetadata;")));
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it("carries on with a warning when the ClusterRole cannot be read", async () => {
+    const run = await runStack({ ...devSpec(), releaseClusterRole: new Error("HTTP 403") });
+    if (run.error) throw run.error;
+    assert.strictEqual(byType(run, TYPES.release).length, 1);
+    assert.ok(
+      run.warnings.some((w) => /Could not read ClusterRole dot-ai \(HTTP 403\)/.test(w)),
+      run.warnings.join("\n"),
+    );
+  });
+});
 
 describe("a Helm release left pending by an interrupted run", () => {
   describe("is found from the release's revisions", () => {

@@ -239,6 +239,22 @@ describe(`multi-team: one platform stack, three app stacks, chart ${CHART}, real
     }
   });
 
+  it("refuses, in preview, an app whose release name another team's release already uses (the chart's ClusterRole)", async () => {
+    setConfig(B.stack, { releaseName: A.release });
+    try {
+      const res = await pulumiAsync(B.stack, ["preview", "--suppress-progress"], true);
+      assert.notStrictEqual(res.status, 0);
+      const out = res.stdout + res.stderr;
+      assert.ok(
+        out.includes(`ClusterRole ${A.release} belongs to Helm release ${A.release} in namespace ${A.namespace}`),
+        out,
+      );
+      assert.match(out, /pulumi config set dot-ai-gateway:releaseName dot-ai-team-b/);
+    } finally {
+      setConfig(B.stack, { releaseName: B.release });
+    }
+  });
+
   it("refuses to destroy the protected platform while apps are attached, in its preview, before deleting anything", async () => {
     // As a user runs it: `pulumi destroy` previews first, and the preview meets the protection.
     const res = await pulumiAsync(PLATFORM, ["destroy", "--yes", "--suppress-progress"], true);
