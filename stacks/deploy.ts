@@ -20,6 +20,7 @@ import {
 } from "./config";
 import { resolvePlatform } from "./config/platform-stack-reference";
 import { ApiNeed, loadGatewayApiBundle } from "./crd-manifest";
+import { allChecks } from "./errors";
 import { kubernetesProvider } from "./kubernetes-provider";
 import { checkHelmRelease } from "./release-check";
 import { checkQdrantStorage } from "./storage-check";
@@ -44,7 +45,7 @@ export async function deploy(config: StackConfig, apiKeys: ApiKeys): Promise<Dep
   // All before any resource is registered: a bundled Qdrant that can never get a volume stops
   // the program here, in seconds, instead of in Helm's 10-minute timeout, and a release left
   // pending by an interrupted run with the fix instead of Helm's "another operation is in progress".
-  const [objects] = await Promise.all([
+  const [objects] = await allChecks([
     config.crds.install ? loadGatewayApiBundle(config.crds, apiNeeds(config)) : undefined,
     config.role === "combined" ? checkQdrantStorage(config.app) : undefined,
     config.role === "combined" ? checkHelmRelease(config.app) : undefined,
@@ -143,7 +144,7 @@ function deployPlatformStack(
  * registered; then only the app's own namespace, token, Secret and release.
  */
 async function deployAppStack(config: AppStackConfig, apiKeys: ApiKeys): Promise<Deployment> {
-  const [facts] = await Promise.all([
+  const [facts] = await allChecks([
     resolvePlatform(config),
     checkQdrantStorage(config.app),
     checkHelmRelease(config.app),

@@ -22,7 +22,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { chartFullname } from "../components/chart-contract";
 import { AppConfig } from "./config";
-import { userError } from "./errors";
+import { allChecks, userError } from "./errors";
 import { ChartObject, chartObjects, describeObject, manifestObjects, releaseManifest } from "./chart-objects";
 import { ClusterSelection, apiRequester, clusterSelection, withTimeout } from "./kube-client";
 
@@ -69,10 +69,15 @@ export const helmRevisions = {
  */
 export async function checkHelmRelease(app: ReleaseName): Promise<void> {
   const selection = clusterSelection();
-  const [revisions] = await Promise.all([readRevisions(app, selection), checkReleaseNameFree(app, selection)]);
-  if (revisions === undefined) return;
-  const stuck = stuckRevision(revisions);
-  if (stuck === undefined) return checkChartObjects(app, selection, revisions);
+  const [revisions] = await allChecks([notStuck(app, selection), checkReleaseNameFree(app, selection)]);
+  if (revisions !== undefined) await checkChartObjects(app, selection, revisions);
+}
+
+/** The release's revisions once none is left pending (undefined when they cannot be read). */
+async function notStuck(app: ReleaseName, selection: ClusterSelection): Promise<HelmRevision[] | undefined> {
+  const revisions = await readRevisions(app, selection);
+  const stuck = revisions && stuckRevision(revisions);
+  if (stuck === undefined) return revisions;
   const secret = revisionSecretName(app.releaseName, stuck.version);
   throw userError(
     `The Helm release ${app.releaseName} in namespace ${app.namespace} is stuck: its newest revision (${stuck.version}) is ${stuck.status}, ` +
@@ -224,12 +229,13 @@ export async function readHelmRevisions(
   const selector = `owner=helm,name=${release}`;
   const [all, deployed] = await Promise.all([list(selector, PARTIAL_LIST), list(`${selector},status=deployed`)]);
   const manifests = new Map<number, string>();
-  for (const s of deployed.items) {
+  for (const s of deployed.items ?? []) {
     const data = s.data?.release;
     if (data === undefined) continue;
     manifests.set(Number(s.metadata?.labels?.version ?? 0), releaseManifest(Buffer.from(data, "base64").toString()));
   }
-  return all.items.map((s) => {
+  // An empty list's items are null in a PartialObjectMetadataList (a first install, a new namespace).
+  return (all.items ?? []).map((s) => {
     const version = Number(s.metadata?.labels?.version ?? 0);
     const manifest = manifests.get(version);
     return { version, status: s.metadata?.labels?.status ?? "", ...(manifest === undefined ? {} : { manifest }) };
@@ -240,5 +246,5 @@ const PARTIAL_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.i
 const PARTIAL_OBJECT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
 
 interface SecretList {
-  items: { metadata?: { labels?: Record<string, string> }; data?: Record<string, string> }[];
+  items: null | { metadata?: { labels?: Record<string, string> }; data?: Record<string, string> }[];
 }

@@ -68,6 +68,17 @@ describe("a release name another namespace's release already uses", () => {
     }
   });
 
+  it("is reported together with a pending revision: every problem found before deploying at once", async () => {
+    const run = await runStack({
+      ...devSpec(),
+      releaseClusterRole: { release: "dot-ai", namespace: "team-a" },
+      helmRevisions: [{ version: 1, status: "pending-install" }],
+    });
+    assert.match(run.error?.message ?? "", /ClusterRole dot-ai belongs to Helm release dot-ai in namespace team-a/);
+    assert.match(run.error?.message ?? "", /newest revision \(1\) is pending-install/);
+    assert.deepStrictEqual(run.resources, []);
+  });
+
   it("carries on with a warning when the ClusterRole cannot be read", async () => {
     const run = await runStack({ ...devSpec(), releaseClusterRole: new Error("HTTP 403") });
     if (run.error) throw run.error;
@@ -173,6 +184,17 @@ describe("a Helm release left pending by an interrupted run", () => {
       });
     });
     after(() => cluster.close());
+
+    it("as none when the namespace holds no revision (the API server lists no items as null)", async () => {
+      const empty = await startFakeCluster(() => ({
+        body: { apiVersion: "meta.k8s.io/v1", kind: "PartialObjectMetadataList", metadata: {}, items: null },
+      }));
+      try {
+        assert.deepStrictEqual(await readHelmRevisions({ kubeconfig: empty.kubeconfig() }, "new-ns", "dot-ai"), []);
+      } finally {
+        await empty.close();
+      }
+    });
 
     it("from the labels of every revision, read as metadata only, beside the deployed revision's record", async () => {
       const revisions = await readHelmRevisions({ kubeconfig: cluster.kubeconfig() }, "dot-ai", "dot-ai");
