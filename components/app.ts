@@ -3,9 +3,17 @@ import * as kx from "@pulumi/kubernetesx";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
+import { AgentAccess, AgentServiceAccount } from "./agent-access";
 import { FORCE_APPLY } from "./apply";
-import { explainSlowWait, gatewayWaitMessage, waitForCondition } from "./await";
-import { ApiKeyProvider, SECRETS_NAME } from "./chart-contract";
+import {
+  awaitAnnotations,
+  certificateWaitMessage,
+  explainSlowWait,
+  gatewayWaitMessage,
+  waitForCondition,
+} from "./await";
+import { ChartGatewayHttpsRedirect } from "./https-redirect";
+import { ApiKeyProvider, SECRETS_NAME, chartFullname } from "./chart-contract";
 import { earlierName } from "./names";
 import { ChartSettings, chartValues, secretData, secretsRevision } from "./chart-values";
 import { GATEWAY_API_GROUP } from "./gateway-api";
@@ -49,6 +57,37 @@ export interface DotAiArgs {
    * @default undefined (nothing waits for a Gateway)
    */
   readonly awaitCreatedGateway?: CreatedGatewayWait;
+  /**
+   * HTTPS for the chart's own Gateway (creation pattern): a Certificate for the hostname, in the app
+   * namespace, issued into the Secret the chart's HTTPS listener serves.
+   * @default undefined (no Certificate: in the reference pattern the shared Gateway has one)
+   */
+  readonly certificate?: AppCertificate;
+  /**
+   * The chart's Gateway (creation pattern) answers plain HTTP for the hostname with a redirect to
+   * HTTPS and nothing else (see ChartGatewayHttpsRedirect); its name.
+   * @default undefined (no port-80 listener of the program's)
+   */
+  readonly httpsRedirectOn?: string;
+  /**
+   * What the agent may do in the cluster; anything but `chart` runs the pods as a ServiceAccount of
+   * the program's (AgentServiceAccount) instead of the chart's cluster-wide one.
+   * @default { kind: "chart" }
+   */
+  readonly agentAccess?: AgentAccess;
+}
+
+/** The creation pattern's certificate: which Secret, from which ClusterIssuer, and whether to wait for it. */
+export interface AppCertificate {
+  readonly secretName: string;
+  readonly clusterIssuer: string;
+  readonly waitForReady: boolean;
+  readonly timeoutSeconds: number;
+}
+
+/** The namespace of the creation pattern's redirect route, next to the app's (config checks its length). */
+export function httpsRedirectNamespace(appNamespace: string): string {
+  return `${appNamespace}-https-redirect`;
 }
 
 /** Which chart-created Gateway to wait for, and for how long. */
@@ -81,6 +120,12 @@ export class DotAi extends pulumi.ComponentResource {
   public readonly authToken: pulumi.Output<string>;
   public readonly secretName: pulumi.Output<string>;
   public readonly releaseStatus: pulumi.Output<string>;
+  /** The ServiceAccount the pods run as when the agent's reach is scoped (`agentAccess` not `chart`). */
+  public readonly agent?: AgentServiceAccount;
+  /** The creation pattern's Certificate for the chart's HTTPS listener. */
+  public readonly certificate?: k8s.apiextensions.CustomResource;
+  /** The creation pattern's port 80, redirecting to HTTPS. */
+  public readonly httpsRedirect?: ChartGatewayHttpsRedirect;
 
   constructor(name: string, args: DotAiArgs, opts?: pulumi.ComponentResourceOptions) {
     // Args stay out of the component's own state: they carry the API keys.
@@ -94,6 +139,9 @@ export class DotAi extends pulumi.ComponentResource {
       secret: `${name}-secrets`,
       release: `${name}-release`,
       gatewayProgrammed: `${name}-gateway-programmed`,
+      agent: `${name}-agent`,
+      certificate: `${name}-certificate`,
+      httpsRedirect: `${name}-https-redirect`,
     };
     const namespace = new k8s.core.v1.Namespace(
       names.namespace,
@@ -124,6 +172,53 @@ export class DotAi extends pulumi.ComponentResource {
     );
     this.secretName = secret.metadata.name;
 
+    const fullname = chartFullname(args.settings.releaseName);
+    const access = args.agentAccess ?? { kind: "chart" };
+    if (access.kind !== "chart") {
+      this.agent = new AgentServiceAccount(
+        names.agent,
+        {
+          namespace: namespace.metadata.name,
+          name: `${fullname}-agent`,
+          // Cluster-scoped names must not meet another namespace's release of the same name.
+          clusterScopedPrefix: `${args.namespace}-${fullname}-agent`,
+          access,
+        },
+        { parent: this },
+      );
+    }
+
+    const tls = args.certificate;
+    if (tls) {
+      this.certificate = new k8s.apiextensions.CustomResource(
+        names.certificate,
+        {
+          apiVersion: "cert-manager.io/v1",
+          kind: "Certificate",
+          metadata: {
+            name: tls.secretName,
+            namespace: namespace.metadata.name,
+            annotations: awaitAnnotations(tls.waitForReady, "Ready", tls.timeoutSeconds),
+          },
+          spec: {
+            secretName: tls.secretName,
+            dnsNames: [args.settings.hostname],
+            issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: tls.clusterIssuer },
+          },
+        },
+        { parent: this },
+      );
+      if (tls.waitForReady) {
+        explainSlowWait({
+          resource: this.certificate,
+          on: this,
+          after: [],
+          timeoutSeconds: tls.timeoutSeconds,
+          message: certificateWaitMessage(args.namespace, tls.secretName, tls.clusterIssuer, tls.timeoutSeconds),
+        });
+      }
+    }
+
     // The digest is derived from secrets, so Pulumi marks it secret; it reveals nothing, and
     // keeping it visible keeps the release's values readable in previews.
     const revision = pulumi.unsecret(data.apply(secretsRevision));
@@ -136,15 +231,24 @@ export class DotAi extends pulumi.ComponentResource {
         version: args.chartIsLocal ? undefined : args.chartVersion,
         namespace: namespace.metadata.name,
         createNamespace: false,
-        values: revision.apply((r) => chartValues(args.chartVersion, args.settings, r)),
+        values: revision.apply((r) =>
+          chartValues(args.chartVersion, { ...args.settings, serviceAccountName: this.agent?.name }, r),
+        ),
         timeout: 600,
       },
       // The Deployment reads the Secret by name (up to 1.5.x every reference is optional, so it
       // would start without authentication; from 1.6.0 the token is required and the pod would
-      // not start), so the Secret must exist first; the graph cannot see that link.
+      // not start), so the Secret must exist first; the graph cannot see that link. So must the
+      // ServiceAccount the pods run as (with its bindings), and the certificate the chart's HTTPS
+      // listener serves.
       {
         parent: this,
-        dependsOn: [secret, ...(args.after ?? [])],
+        dependsOn: [
+          secret,
+          ...(this.agent ? [this.agent] : []),
+          ...(this.certificate ? [this.certificate] : []),
+          ...(args.after ?? []),
+        ],
         aliases: earlierName(names.release, DOT_AI_PREVIOUS_NAMES.release),
       },
     );
@@ -176,6 +280,19 @@ export class DotAi extends pulumi.ComponentResource {
         timeoutSeconds: awaited.timeoutSeconds,
         message: gatewayWaitMessage(args.namespace, awaited.name, awaited.className, awaited.timeoutSeconds),
       });
+    }
+
+    if (args.httpsRedirectOn) {
+      this.httpsRedirect = new ChartGatewayHttpsRedirect(
+        names.httpsRedirect,
+        {
+          gateway: { name: args.httpsRedirectOn, namespace: namespace.metadata.name },
+          hostname: args.settings.hostname,
+          redirectNamespace: httpsRedirectNamespace(args.namespace),
+          chartListeners: [args.chartVersion, args.settings.hostname, tls?.secretName ?? ""].join(" "),
+        },
+        { parent: this, dependsOn: [release] },
+      );
     }
 
     this.registerOutputs({

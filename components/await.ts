@@ -98,8 +98,9 @@ export function gatewayWaitMessage(
 /** What the Certificate wait needs and what to check; shown when it takes long. */
 export function certificateWaitMessage(
   namespace: string,
+  name: string,
   clusterIssuer: pulumi.Input<string> | undefined,
   timeoutSeconds: number,
 ): pulumi.Output<string> {
-  return pulumi.interpolate`Waiting (up to ${formatSeconds(timeoutSeconds)}, dot-ai-gateway:waitTimeout) for Certificate ${namespace}/wildcard to be Ready. Only cert-manager sets that, issuing it through ClusterIssuer '${clusterIssuer ?? ""}'. Check: cert-manager's controller runs (its logs); kubectl get clusterissuer ${clusterIssuer ?? ""} (it must exist and be READY True); kubectl describe certificate -n ${namespace} wildcard (its conditions and events), then kubectl get certificaterequest,order,challenge -n ${namespace}. Without cert-manager in this cluster, run: pulumi config set dot-ai-gateway:waitForCertificate false`;
+  return pulumi.interpolate`Waiting (up to ${formatSeconds(timeoutSeconds)}, dot-ai-gateway:waitTimeout) for Certificate ${namespace}/${name} to be Ready. Only cert-manager sets that, issuing it through ClusterIssuer '${clusterIssuer ?? ""}'. Check: cert-manager's controller runs (its logs); kubectl get clusterissuer ${clusterIssuer ?? ""} (it must exist and be READY True); kubectl describe certificate -n ${namespace} ${name} (its conditions and events), then kubectl get certificaterequest,order,challenge -n ${namespace}. Without cert-manager in this cluster, run: pulumi config set dot-ai-gateway:waitForCertificate false`;
 }

@@ -16,8 +16,14 @@ export type GatewayWiring =
       pattern: "creation";
       className: string;
       annotations: Record<string, string>;
-      /** Serve HTTPS on 443 too, from this Secret. */
+      /** Serve HTTPS on 443, from this Secret. */
       https?: { secretName: string };
+      /**
+       * The chart's port-80 listener, which serves dot-ai in clear: the chart's listeners admit
+       * routes from their own namespace and its HTTPRoute names no listener, so it attaches to
+       * every one. Off, port 80 is left to the program's redirect (see HttpsRedirect).
+       */
+      plaintextHttp: boolean;
     };
 
 export interface ChartSettings {
@@ -29,6 +35,11 @@ export interface ChartSettings {
   qdrantUrl?: string;
   timeouts: { request: string; backendRequest: string };
   gateway: GatewayWiring;
+  /**
+   * A ServiceAccount of the program's for the pods (the chart then renders no ServiceAccount,
+   * ClusterRole or binding); the chart's own, bound to its cluster-wide ClusterRole, when undefined.
+   */
+  serviceAccountName?: string;
 }
 
 /** Environment variable whose change rolls the pods when the Secret's content changes. */
@@ -60,8 +71,10 @@ export function chartValues(
     gateway.create = true;
     gateway.className = wiring.className;
     gateway.annotations = sortKeys(wiring.annotations);
+    // The HTTPRoute's hostnames come from these listeners' hostnames, enabled or not: the one set
+    // is enough.
     gateway.listeners = {
-      http: { enabled: true, hostname: settings.hostname },
+      http: wiring.plaintextHttp ? { enabled: true, hostname: settings.hostname } : { enabled: false },
       https: wiring.https
         ? { enabled: true, hostname: settings.hostname, secretName: wiring.https.secretName }
         : { enabled: false },
@@ -80,6 +93,7 @@ export function chartValues(
     qdrant: settings.qdrantUrl ? { enabled: false, external: { url: settings.qdrantUrl } } : { enabled: true },
     secrets,
     gateway,
+    ...(settings.serviceAccountName ? { serviceAccount: { create: false, name: settings.serviceAccountName } } : {}),
     extraEnv: [{ name: SECRETS_REVISION_ENV, value: secretsRevision }],
   };
 }

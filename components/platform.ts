@@ -9,6 +9,7 @@ import {
   explainSlowWait,
   gatewayWaitMessage,
 } from "./await";
+import { HTTP_LISTENER, httpsRedirectRoute } from "./https-redirect";
 import { earlierName } from "./names";
 import { AllowedRoutesFrom, GATEWAY_API_GROUP as GATEWAY_API, ReferenceGrantVersion } from "./gateway-api";
 
@@ -92,6 +93,14 @@ export interface SharedGatewayArgs {
     readonly waitForReady?: boolean;
   };
   /**
+   * Let the plain-HTTP listener (port 80) admit application routes as the HTTPS one does, so that
+   * every app on this Gateway is served in clear too. Without `tls` it must be true: HTTP is all
+   * there is then.
+   * @default false: port 80 admits only routes from the Gateway's own namespace, where this
+   * component's redirect to HTTPS is the only one
+   */
+  readonly plaintextHttp?: boolean;
+  /**
    * The Gateway API CRDs, when this program installs them: the Gateway is created after them.
    * @default [] (the cluster has them already)
    */
@@ -122,6 +131,10 @@ export class SharedGateway extends pulumi.ComponentResource {
   /** The first address the Gateway controller published, or "pending". */
   public readonly address: pulumi.Output<string>;
   public readonly gateway: k8s.apiextensions.CustomResource;
+  /** Whether the plain-HTTP listener admits application routes, i.e. serves them in clear. */
+  public readonly plaintextHttp: boolean;
+  /** The route that answers every plain-HTTP request with a redirect to HTTPS, when there is one. */
+  public readonly httpsRedirect?: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: SharedGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dot-ai-gateway:platform:SharedGateway", name, {}, opts);
@@ -130,6 +143,13 @@ export class SharedGateway extends pulumi.ComponentResource {
     this.allowedRoutes = args.allowedRoutes;
     this.routeNamespaceLabels = args.allowedRoutes === "Selector" ? { [ROUTE_NAMESPACE_LABEL]: args.gatewayName } : {};
     const protect = args.protect ?? false;
+    this.plaintextHttp = args.plaintextHttp ?? false;
+    if (!args.tls && !this.plaintextHttp) {
+      throw new pulumi.ResourceError(
+        `SharedGateway ${name}: without tls the plain-HTTP listener is the only one, so it serves the apps in clear; say so with plaintextHttp: true`,
+        this,
+      );
+    }
     const timeout = args.waitTimeoutSeconds ?? AWAIT_TIMEOUT_SECONDS;
 
     const crds = [...(args.crds ?? [])];
@@ -139,6 +159,7 @@ export class SharedGateway extends pulumi.ComponentResource {
       certificate: `${name}-certificate`,
       gateway: `${name}-gateway`,
       referenceGrant: `${name}-reference-grant`,
+      httpsRedirect: `${name}-https-redirect`,
     };
     const namespace = new k8s.core.v1.Namespace(
       names.namespace,
@@ -175,7 +196,16 @@ export class SharedGateway extends pulumi.ComponentResource {
           ? { from: "Selector", selector: { matchLabels: this.routeNamespaceLabels } }
           : { from: args.allowedRoutes },
     };
-    const listeners: GatewayListener[] = [{ name: "http", protocol: "HTTP", port: 80, allowedRoutes }];
+    // An HTTPRoute that names no listener (the dot-ai chart's never does) attaches to every listener
+    // that admits its namespace, so port 80 admits the apps only when they may be served in clear.
+    const listeners: GatewayListener[] = [
+      {
+        name: HTTP_LISTENER,
+        protocol: "HTTP",
+        port: 80,
+        allowedRoutes: this.plaintextHttp ? allowedRoutes : { namespaces: { from: "Same" } },
+      },
+    ];
     if (args.tls) {
       listeners.push({
         name: "https",
@@ -222,6 +252,18 @@ export class SharedGateway extends pulumi.ComponentResource {
       );
     }
 
+    if (args.tls && !this.plaintextHttp) {
+      this.httpsRedirect = httpsRedirectRoute(
+        names.httpsRedirect,
+        {
+          namespace: namespace.metadata.name,
+          routeName: `${args.gatewayName}-https-redirect`,
+          gateway: { name: args.gatewayName, namespace: namespace.metadata.name },
+        },
+        { parent: this, dependsOn: crds },
+      );
+    }
+
     this.gateway = new k8s.apiextensions.CustomResource(
       names.gateway,
       {
@@ -242,14 +284,20 @@ export class SharedGateway extends pulumi.ComponentResource {
       },
       // The Gateway names its CRD and its certificate Secret only by plain strings, so the graph
       // cannot see either dependency: without the CRDs it cannot be created, and without the
-      // issued certificate its HTTPS listener would not be Programmed. It does not need the
-      // ReferenceGrant, but sits above it all the same: `pulumi destroy` deletes first what nothing
-      // depends on, so a grant beside a protected Gateway would be deleted before the protection
-      // stopped the destroy.
+      // issued certificate its HTTPS listener would not be Programmed. It needs neither the
+      // ReferenceGrant nor the redirect route, but sits above them all the same: `pulumi destroy`
+      // deletes first what nothing depends on, so a grant or route beside a protected Gateway
+      // would be deleted before the protection stopped the destroy. (The route, created first,
+      // is admitted once the Gateway's port-80 listener admits its namespace.)
       {
         parent: this,
         protect,
-        dependsOn: [...crds, ...(certificate ? [certificate] : []), ...(grant ? [grant] : [])],
+        dependsOn: [
+          ...crds,
+          ...(certificate ? [certificate] : []),
+          ...(grant ? [grant] : []),
+          ...(this.httpsRedirect ? [this.httpsRedirect] : []),
+        ],
         aliases: earlierName(names.gateway, SHARED_GATEWAY_PREVIOUS_NAMES.gateway),
       },
     );
@@ -260,7 +308,7 @@ export class SharedGateway extends pulumi.ComponentResource {
         on: this,
         after: [],
         timeoutSeconds: timeout,
-        message: certificateWaitMessage(args.namespace, args.tls?.clusterIssuer, timeout),
+        message: certificateWaitMessage(args.namespace, "wildcard", args.tls?.clusterIssuer, timeout),
       });
     }
     if (args.waitForProgrammed ?? true) {
@@ -280,6 +328,7 @@ export class SharedGateway extends pulumi.ComponentResource {
       gatewayNamespace: this.gatewayNamespace,
       allowedRoutes: this.allowedRoutes,
       routeNamespaceLabels: this.routeNamespaceLabels,
+      plaintextHttp: this.plaintextHttp,
       address: this.address,
     });
   }

@@ -76,7 +76,7 @@ if [[ "$stack" == prod ]]; then
   look_cert="kubectl get certificate wildcard -n gateway-system   # Ready, issued by the local CA"
 else
   gateway_ns=dot-ai look_gateway="kubectl get gateway dot-ai-http -n dot-ai -o yaml   # the chart's Gateway, Programmed by Envoy Gateway"
-  look_cert=""
+  look_cert="kubectl get certificate dot-ai-tls -n dot-ai   # Ready, issued by the local CA"
 fi
 say "pulumi up of stack '$stack', chart $chart_version (log also in $PULUMI_STATE_DIR/up-$stack.log)"
 if ! pulumi -C "$project" up --yes --stack "$stack" --suppress-progress 2>&1 | tee "$PULUMI_STATE_DIR/up-$stack.log"; then

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 
-import { CreatedGatewayWait, DotAi } from "../components/app";
+import { DotAi, DotAiArgs } from "../components/app";
 import { ChartSettings, GatewayWiring } from "../components/chart-values";
 import { createdGatewayName } from "../components/chart-contract";
 import { GatewayApiCrds } from "../components/crds";
@@ -101,6 +101,7 @@ function sharedGatewayArgs(
       secretName: shared.tls.secretName,
       waitForReady: shared.tls.waitForReady,
     },
+    plaintextHttp: shared.plaintextHttp,
     // A protected Gateway waits for the whole bundle: it then sits above everything else of the
     // platform in the graph, so `pulumi destroy` meets the protection before it drops anything
     // from the state (a CRD nothing depends on would go first). Unprotected, it waits only for the
@@ -208,15 +209,20 @@ function deployCreation(
       className: created.className,
       annotations: created.annotations,
       https: created.tls && { secretName: created.tls.secretName },
+      plaintextHttp: created.plaintextHttp,
     },
     {},
     // Only the CRDs of the kinds the stack creates (through the chart: its Gateway and HTTPRoute):
     // the release installs while the rest of the bundle is still being checked and created (see
     // GatewayApiCrds, docs/performance.md).
     crds?.firstCrds ?? [],
-    created.waitForProgrammed
-      ? { name: gatewayName, className: created.className, timeoutSeconds: created.waitTimeoutSeconds }
-      : undefined,
+    {
+      awaitCreatedGateway: created.waitForProgrammed
+        ? { name: gatewayName, className: created.className, timeoutSeconds: created.waitTimeoutSeconds }
+        : undefined,
+      certificate: created.tls && { ...created.tls, timeoutSeconds: created.waitTimeoutSeconds },
+      httpsRedirectOn: created.tls && !created.plaintextHttp ? gatewayName : undefined,
+    },
   );
   return { gatewayName, gatewayNamespace: config.app.namespace, app };
 }
@@ -228,7 +234,7 @@ function deployApp(
   gateway: GatewayWiring,
   namespaceLabels: Record<string, string>,
   after: pulumi.Resource[],
-  awaitCreatedGateway?: CreatedGatewayWait,
+  creation: Pick<DotAiArgs, "awaitCreatedGateway" | "certificate" | "httpsRedirectOn"> = {},
 ): DotAi {
   const app = config.app;
   const settings: ChartSettings = {
@@ -252,7 +258,8 @@ function deployApp(
       apiKeys,
       tokenRotation: app.tokenRotation,
       after,
-      awaitCreatedGateway,
+      agentAccess: app.agentAccess,
+      ...creation,
     },
     opts,
   );

@@ -58,6 +58,7 @@ function platformOutputs(config: PlatformStackConfig, deployment: Deployment): P
     allowedRoutes: shared.allowedRoutes,
     routeNamespaceLabels: labels,
     https: shared.tls !== undefined,
+    plaintextHttp: shared.plaintextHttp,
     // "" rather than undefined: Pulumi warns about undefined outputs, and app stacks read "" as none.
     certificateDomain: shared.tls?.domain ?? "",
     gatewayApiVersion: config.crds.version,

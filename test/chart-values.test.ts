@@ -23,6 +23,7 @@ const CREATION: ChartSettings = {
     className: "eg",
     annotations: { "external-dns.alpha.kubernetes.io/hostname": "dot-ai.example.com", "a.example.com/first": "1" },
     https: { secretName: "dot-ai-tls" },
+    plaintextHttp: false,
   },
 };
 type Values = Record<string, Record<string, unknown>>;

@@ -52,12 +52,17 @@ describe("components", () => {
       new DotAi("team-a", appArgs("team-a"));
       new DotAi("team-b", appArgs("team-b"));
     });
-    // Namespace, Certificate, Gateway, ReferenceGrant; Namespace, password, Secret, Release.
-    assert.strictEqual(children.length, 16);
+    // Namespace, Certificate, redirect route, Gateway, ReferenceGrant; Namespace, password, Secret, Release.
+    assert.strictEqual(children.length, 18);
     const keys = children.map((r) => `${r.type}::${r.name}`);
     assert.strictEqual(new Set(keys).size, keys.length, `duplicate child: ${keys.join(", ")}`);
-    for (const component of ["edge", "internal", "team-a", "team-b"]) {
-      assert.strictEqual(children.filter((r) => r.name.startsWith(`${component}-`)).length, 4, component);
+    for (const [component, count] of [
+      ["edge", 5],
+      ["internal", 5],
+      ["team-a", 4],
+      ["team-b", 4],
+    ] as const) {
+      assert.strictEqual(children.filter((r) => r.name.startsWith(`${component}-`)).length, count, component);
     }
   });
 

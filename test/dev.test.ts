@@ -9,13 +9,135 @@ describe("dev stack (creation pattern)", () => {
     if (run.error) throw run.error;
   });
 
-  it("deploys no platform: no shared Gateway, Certificate or ReferenceGrant", () => {
-    for (const type of [TYPES.gateway, TYPES.certificate, TYPES.referenceGrant])
-      assert.strictEqual(byType(run, type).length, 0, type);
+  it("deploys no platform: no shared Gateway or ReferenceGrant, only the app's namespace and the redirect's", () => {
+    for (const type of [TYPES.gateway, TYPES.referenceGrant]) assert.strictEqual(byType(run, type).length, 0, type);
     assert.deepStrictEqual(
-      byType(run, TYPES.namespace).map((n) => n.inputs.metadata.name),
-      ["dot-ai"],
+      byType(run, TYPES.namespace)
+        .map((n) => n.inputs.metadata.name)
+        .sort(),
+      ["dot-ai", "dot-ai-https-redirect"],
     );
+  });
+
+  it("serves HTTPS by default, from a Certificate for the hostname in the app namespace, ready before the release", () => {
+    const cert = one(run, TYPES.certificate);
+    assert.deepStrictEqual(cert.inputs.metadata, {
+      name: "dot-ai-tls",
+      namespace: "dot-ai",
+      annotations: { "pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "600" },
+    });
+    assert.deepStrictEqual(cert.inputs.spec, {
+      secretName: "dot-ai-tls",
+      dnsNames: ["dot-ai.dev.example.com"],
+      issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: "letsencrypt-prod" },
+    });
+    assert.ok(one(run, TYPES.release).dependencies.includes(cert.urn), "the HTTPS listener's Secret comes first");
+    assert.strictEqual(run.outputs.url, "https://dot-ai.dev.example.com");
+  });
+
+  it("has the chart render only its HTTPS listener, which its route (naming no listener) attaches to", () => {
+    const v = one(run, TYPES.release).inputs.values;
+    assert.deepStrictEqual(v.gateway.listeners, {
+      http: { enabled: false },
+      https: { enabled: true, hostname: "dot-ai.dev.example.com", secretName: "dot-ai-tls" },
+    });
+    assert.strictEqual(v.gateway.annotations["cert-manager.io/cluster-issuer"], undefined, "no second certificate");
+  });
+
+  it("adds a port-80 listener to the chart's Gateway that admits only the redirect's namespace, after the release", () => {
+    const listener = byType(run, TYPES.gatewayPatch).find((p) => p.inputs.spec)!;
+    assert.strictEqual(listener.inputs.metadata.name, "dot-ai-http");
+    assert.strictEqual(listener.inputs.metadata.namespace, "dot-ai");
+    assert.deepStrictEqual(listener.inputs.spec.listeners, [
+      {
+        name: "http",
+        protocol: "HTTP",
+        port: 80,
+        hostname: "dot-ai.dev.example.com",
+        allowedRoutes: {
+          namespaces: {
+            from: "Selector",
+            selector: { matchLabels: { "kubernetes.io/metadata.name": "dot-ai-https-redirect" } },
+          },
+        },
+      },
+    ]);
+    const redirectTo = run.resources.find((r) => r.type === "dot-ai-gateway:https-redirect:ChartGatewayHttpsRedirect")!;
+    assert.ok(
+      redirectTo.dependencies.includes(one(run, TYPES.release).urn),
+      "after the release that creates the Gateway",
+    );
+  });
+
+  it("re-applies that listener whenever a release upgrade could have rewritten the chart's listeners", async () => {
+    const key = (r: StackRun) =>
+      byType(r, TYPES.gatewayPatch).find((p) => p.inputs.spec)!.inputs.metadata.annotations[
+        "dot-ai-gateway/http-listener-for"
+      ];
+    const other = await runStack(devSpec({ tlsSecretName: "other-tls" }));
+    const older = await runStack(devSpec({ chart: "test/charts/dot-ai-1.25.0.tgz" }));
+    const rotated = await runStack(devSpec({ tokenRotation: "again" }));
+    assert.notStrictEqual(key(other), key(run), "another TLS Secret");
+    assert.notStrictEqual(key(older), key(run), "another chart version");
+    assert.strictEqual(key(rotated), key(run), "a token rotation leaves the Gateway alone");
+  });
+
+  it("answers plain HTTP for the hostname with a redirect to HTTPS and forwards nothing, from the redirect's own namespace", () => {
+    const route = one(run, TYPES.httpRoute);
+    assert.deepStrictEqual(route.inputs.metadata, {
+      name: "dot-ai-http-https-redirect",
+      namespace: "dot-ai-https-redirect",
+    });
+    assert.deepStrictEqual(route.inputs.spec, {
+      parentRefs: [
+        {
+          group: "gateway.networking.k8s.io",
+          kind: "Gateway",
+          name: "dot-ai-http",
+          namespace: "dot-ai",
+          sectionName: "http",
+        },
+      ],
+      hostnames: ["dot-ai.dev.example.com"],
+      rules: [{ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] }],
+    });
+  });
+
+  it("serves plain HTTP too only with allowPlaintextHttp, and says on every run what crosses in clear", async () => {
+    const both = await runStack(devSpec({ allowPlaintextHttp: "true" }));
+    if (both.error) throw both.error;
+    assert.deepStrictEqual(one(both, TYPES.release).inputs.values.gateway.listeners.http, {
+      enabled: true,
+      hostname: "dot-ai.dev.example.com",
+    });
+    assert.deepStrictEqual(byType(both, TYPES.httpRoute), [], "no redirect: port 80 serves dot-ai");
+    assert.ok(
+      both.warnings.some((w) => /allowPlaintextHttp is true.*bearer token/.test(w)),
+      both.warnings.join("\n"),
+    );
+    assert.ok(!run.warnings.some((w) => /allowPlaintextHttp/.test(w)), "no warning without the opt-in");
+  });
+
+  it("refuses https false unless allowPlaintextHttp says so; then HTTP only, with no Certificate", async () => {
+    const refused = await runStack(devSpec({ https: "false" }));
+    assert.match(String(refused.error), /dot-ai-gateway:https is false.*in clear|cross the network unencrypted/s);
+    assert.match(String(refused.error), /allowPlaintextHttp true/);
+    assert.deepStrictEqual(refused.resources, [], "nothing registered");
+    const plain = await runStack(devSpec({ https: "false", allowPlaintextHttp: "true" }));
+    if (plain.error) throw plain.error;
+    assert.deepStrictEqual(one(plain, TYPES.release).inputs.values.gateway.listeners, {
+      http: { enabled: true, hostname: "dot-ai.dev.example.com" },
+      https: { enabled: false },
+    });
+    assert.deepStrictEqual(byType(plain, TYPES.certificate), []);
+    assert.strictEqual(plain.outputs.url, "http://dot-ai.dev.example.com");
+  });
+
+  it("refuses a cert-manager shim annotation, which would issue a second certificate into the same Secret", async () => {
+    const refused = await runStack(
+      devSpec({ gatewayAnnotations: JSON.stringify({ "cert-manager.io/cluster-issuer": "other" }) }),
+    );
+    assert.match(String(refused.error), /gatewayAnnotations sets 'cert-manager.io\/cluster-issuer'/);
   });
 
   it("still installs the (retained) Gateway API CRDs; the release waits only for those of the kinds the chart renders", () => {
@@ -35,7 +157,7 @@ describe("dev stack (creation pattern)", () => {
   });
 
   it("waits after the release until the Gateway controller has set the chart's Gateway Programmed", () => {
-    const wait = one(run, TYPES.gatewayPatch);
+    const wait = one(run, TYPES.gatewayPatch, "dot-ai-gateway-programmed");
     assert.deepStrictEqual(wait.inputs.metadata, {
       name: "dot-ai-http",
       namespace: "dot-ai",
@@ -48,13 +170,14 @@ describe("dev stack (creation pattern)", () => {
   it("waits as long as waitTimeout says, and not at all with waitForGateway false", async () => {
     const short = await runStack(devSpec({ waitTimeout: "90s" }));
     if (short.error) throw short.error;
-    assert.strictEqual(one(short, TYPES.gatewayPatch).inputs.metadata.annotations["pulumi.com/timeoutSeconds"], "90");
+    const wait = (r: StackRun) => byType(r, TYPES.gatewayPatch).filter((p) => p.name === "dot-ai-gateway-programmed");
+    assert.strictEqual(wait(short)[0].inputs.metadata.annotations["pulumi.com/timeoutSeconds"], "90");
     const none = await runStack(devSpec({ waitForGateway: "false" }));
     if (none.error) throw none.error;
-    assert.deepStrictEqual(byType(none, TYPES.gatewayPatch), []);
+    assert.deepStrictEqual(wait(none), []);
   });
 
-  it("has the chart create its own Gateway with the class, external-dns hostname and HTTP listener", () => {
+  it("has the chart create its own Gateway with the class, external-dns hostname and timeouts", () => {
     const v = one(run, TYPES.release).inputs.values;
     assert.strictEqual(v.gateway.name, undefined, "reference and creation values are exclusive");
     assert.strictEqual(v.gateway.create, true);
@@ -62,31 +185,13 @@ describe("dev stack (creation pattern)", () => {
     assert.deepStrictEqual(v.gateway.annotations, {
       "external-dns.alpha.kubernetes.io/hostname": "dot-ai.dev.example.com",
     });
-    assert.deepStrictEqual(v.gateway.listeners, {
-      http: { enabled: true, hostname: "dot-ai.dev.example.com" },
-      https: { enabled: false },
-    });
     assert.deepStrictEqual(v.gateway.timeouts, { request: "3600s", backendRequest: "3600s" });
-  });
-
-  it("adds an HTTPS listener with a TLS Secret and issuer annotation when HTTPS is on", async () => {
-    const https = await runStack(devSpec({ https: "true" }));
-    if (https.error) throw https.error;
-    const v = one(https, TYPES.release).inputs.values;
-    assert.deepStrictEqual(v.gateway.listeners.https, {
-      enabled: true,
-      hostname: "dot-ai.dev.example.com",
-      secretName: "dot-ai-tls",
-    });
-    assert.strictEqual(v.gateway.annotations["cert-manager.io/cluster-issuer"], "letsencrypt-prod");
-    assert.strictEqual(https.outputs.url, "https://dot-ai.dev.example.com");
   });
 
   it("exports the chart-created Gateway's name and namespace", () => {
     assert.strictEqual(run.outputs.mode, "creation");
     assert.strictEqual(run.outputs.gatewayName, "dot-ai-http");
     assert.strictEqual(run.outputs.gatewayNamespace, "dot-ai");
-    assert.strictEqual(run.outputs.url, "http://dot-ai.dev.example.com");
     assert.strictEqual(
       (run.outputs.verify as Record<string, string>).gateway,
       "kubectl get gateway dot-ai-http -n dot-ai",
@@ -135,9 +240,10 @@ describe("dev stack (creation pattern)", () => {
     const selector = await runStack({ ...devSpec({ mode: "reference", allowedRoutes: "Selector" }), stack: "staging" });
     if (selector.error) throw selector.error;
     const gw = one(selector, TYPES.gateway);
-    const { matchLabels } = gw.inputs.spec.listeners[0].allowedRoutes.namespaces.selector;
+    const https = gw.inputs.spec.listeners.find((l: { name: string }) => l.name === "https");
+    const { matchLabels } = https.allowedRoutes.namespaces.selector;
     const appNs = byType(selector, TYPES.namespace).find((n) => n.inputs.metadata.name === "dot-ai")!;
-    assert.strictEqual(gw.inputs.spec.listeners[0].allowedRoutes.namespaces.from, "Selector");
+    assert.strictEqual(https.allowedRoutes.namespaces.from, "Selector");
     for (const [k, v] of Object.entries(matchLabels)) assert.strictEqual(appNs.inputs.metadata.labels[k], v);
   });
 });

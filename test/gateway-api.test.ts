@@ -118,7 +118,7 @@ describe("waiting for the controllers", () => {
     assert.match(gateway, /kubectl describe gateway -n gateway-system cluster-gateway/);
     assert.match(gateway, /pulumi config set dot-ai-gateway:waitForGateway false/);
 
-    const certificate = await resolve(certificateWaitMessage("gateway-system", "letsencrypt-prod", 90));
+    const certificate = await resolve(certificateWaitMessage("gateway-system", "wildcard", "letsencrypt-prod", 90));
     assert.match(certificate, /up to 1m30s/);
     assert.match(certificate, /Certificate gateway-system\/wildcard to be Ready/);
     assert.match(certificate, /cert-manager/);

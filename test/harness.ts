@@ -366,12 +366,20 @@ export const TYPES = {
   crd: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
   gateway: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
   referenceGrant: "kubernetes:gateway.networking.k8s.io/v1:ReferenceGrant",
-  /** The wait for the chart-created Gateway: a server-side apply patch of its annotations. */
+  httpRoute: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+  /**
+   * Server-side apply patches of the chart-created Gateway: the wait (annotations only) and the
+   * port-80 listener that only redirects.
+   */
   gatewayPatch: "kubernetes:gateway.networking.k8s.io/v1:GatewayPatch",
   referenceGrantV1beta1: "kubernetes:gateway.networking.k8s.io/v1beta1:ReferenceGrant",
   admissionPolicy: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
   admissionPolicyBinding: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
   certificate: "kubernetes:cert-manager.io/v1:Certificate",
+  serviceAccount: "kubernetes:core/v1:ServiceAccount",
+  clusterRole: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+  clusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+  roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
   password: "random:index/randomPassword:RandomPassword",
   kubernetesProvider: "pulumi:providers:kubernetes",
 } as const;
@@ -436,6 +444,7 @@ export function platformOutputs(overrides: Record<string, unknown> = {}): StackO
       allowedRoutes: "Selector",
       routeNamespaceLabels: { "dot-ai-gateway/shared-gateway": "cluster-gateway" },
       https: true,
+      plaintextHttp: false,
       certificateDomain: "example.com",
       gatewayApiVersion: "v1.6.3",
       protectGateway: true,

@@ -51,7 +51,8 @@ describe("prod stack (reference pattern)", () => {
       mode: "Terminate",
       certificateRefs: [{ group: "", kind: "Secret", name: "wildcard-tls" }],
     });
-    for (const l of [http, https]) assert.deepStrictEqual(l.allowedRoutes, { namespaces: { from: "All" } });
+    assert.deepStrictEqual(https.allowedRoutes, { namespaces: { from: "All" } });
+    assert.deepStrictEqual(http.allowedRoutes, { namespaces: { from: "Same" } }, "port 80 admits no app route");
     assert.strictEqual(gw.inputs.metadata.annotations["pulumi.com/waitFor"], "condition=Programmed");
   });
 

@@ -67,15 +67,40 @@ describe("platform stack (role platform)", () => {
     assert.deepStrictEqual(run.stackReads, []);
   });
 
-  it("admits app namespaces by label (Selector) by default, on both listeners", () => {
-    const listeners = one(run, TYPES.gateway).inputs.spec.listeners;
-    assert.deepStrictEqual(
-      listeners.map((l: { name: string }) => l.name),
-      ["http", "https"],
+  it("admits app namespaces by label (Selector) by default on HTTPS; port 80 admits only its own redirect", () => {
+    const [http, https] = one(run, TYPES.gateway).inputs.spec.listeners;
+    assert.deepStrictEqual([http.name, https.name], ["http", "https"]);
+    assert.deepStrictEqual(https.allowedRoutes, { namespaces: { from: "Selector", selector: { matchLabels: LABEL } } });
+    assert.deepStrictEqual(http.allowedRoutes, { namespaces: { from: "Same" } });
+    const redirect = one(run, TYPES.httpRoute);
+    assert.strictEqual(redirect.inputs.metadata.namespace, "gateway-system");
+    assert.deepStrictEqual(redirect.inputs.spec.parentRefs, [
+      {
+        group: "gateway.networking.k8s.io",
+        kind: "Gateway",
+        name: "cluster-gateway",
+        namespace: "gateway-system",
+        sectionName: "http",
+      },
+    ]);
+    assert.strictEqual(redirect.inputs.spec.hostnames, undefined, "every host on the Gateway");
+    assert.deepStrictEqual(redirect.inputs.spec.rules, [
+      { filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] },
+    ]);
+    assert.strictEqual(run.outputs.plaintextHttp, false);
+  });
+
+  it("with allowPlaintextHttp, admits the apps on port 80 too, with no redirect, and warns on every run", async () => {
+    const open = await deployed(platformSpec({ allowPlaintextHttp: "true" }));
+    const [http, https] = one(open, TYPES.gateway).inputs.spec.listeners;
+    assert.deepStrictEqual(http.allowedRoutes, https.allowedRoutes);
+    assert.deepStrictEqual(byType(open, TYPES.httpRoute), []);
+    assert.strictEqual(open.outputs.plaintextHttp, true);
+    assert.ok(
+      open.warnings.some((w) =>
+        /allowPlaintextHttp is true\. Every app on the shared Gateway is served on plain HTTP/.test(w),
+      ),
     );
-    for (const l of listeners) {
-      assert.deepStrictEqual(l.allowedRoutes, { namespaces: { from: "Selector", selector: { matchLabels: LABEL } } });
-    }
   });
 
   it("protects the Gateway and its namespace, so `pulumi destroy` refuses before deleting anything", () => {
@@ -137,6 +162,7 @@ describe("platform stack (role platform)", () => {
       allowedRoutes: "Selector",
       routeNamespaceLabels: LABEL,
       https: true,
+      plaintextHttp: false,
       certificateDomain: "example.com",
       gatewayApiVersion: "v1.6.3",
     });
@@ -163,8 +189,11 @@ describe("platform stack (role platform)", () => {
     );
   });
 
-  it("serves HTTP only without a certificate when https is false", async () => {
-    const http = await deployed(platformSpec({ https: "false", domain: "" }));
+  it("serves HTTP only, without a certificate, when https is false and allowPlaintextHttp says so", async () => {
+    const refused = await runStack(platformSpec({ https: "false", domain: "" }));
+    assert.match(String(refused.error), /dot-ai-gateway:https is false/);
+    const http = await deployed(platformSpec({ https: "false", domain: "", allowPlaintextHttp: "true" }));
+    assert.strictEqual(http.outputs.plaintextHttp, true);
     assert.deepStrictEqual(byType(http, TYPES.certificate), []);
     assert.strictEqual(http.outputs.https, false);
     assert.strictEqual(http.outputs.certificateDomain, "");
@@ -219,7 +248,9 @@ describe("app stack (role app) on a platform stack", () => {
     assert.strictEqual(a.outputs.gatewayName, "cluster-gateway");
     assert.strictEqual(a.outputs.gatewayNamespace, "gateway-system");
     assert.ok(a.secretOutputs.has("authToken") && a.secretOutputs.has("mcpConfig"));
-    const http = await deployed(appSpec("a", {}, platformOutputs({ https: false, certificateDomain: "" })));
+    const http = await deployed(
+      appSpec("a", { allowPlaintextHttp: "true" }, platformOutputs({ https: false, certificateDomain: "" })),
+    );
     assert.strictEqual(http.outputs.url, "http://a.example.com");
   });
 
@@ -323,6 +354,18 @@ describe("an app stack checks itself against the platform before registering any
   it("lists every mismatch at once", async () => {
     const run = await runStack(appSpec("a", { hostname: "a.other.org", namespace: "gateway-system" }));
     assert.match(run.error?.message ?? "", /\(2 problems\)/);
+  });
+
+  it("asks for allowPlaintextHttp on a platform from before port 80 redirected (no plaintextHttp output)", async () => {
+    const old = platformOutputs();
+    delete old.outputs.plaintextHttp;
+    const refused = await runStack(appSpec("a", {}, old));
+    assert.match(
+      String(refused.error),
+      /allowPlaintextHttp is not set, but Gateway gateway-system\/cluster-gateway admits app routes on its plain-HTTP listener/,
+    );
+    assert.deepStrictEqual(refused.resources.filter((r) => r.type !== "pulumi:pulumi:StackReference").length, 0);
+    await deployed(appSpec("a", { allowPlaintextHttp: "true" }, old));
   });
 
   it("reads a secret platform output like a plain one", async () => {
@@ -521,20 +564,37 @@ describe("checkAppAgainstPlatform", () => {
     allowedRoutes: "Selector" as const,
     routeNamespaceLabels: { k: "v" },
     https: true,
+    plaintextHttp: false,
     certificateDomain: "example.com",
   };
-  const app = { hostname: "a.example.com", namespace: "a", namespaceLabels: {} };
+  const app = { hostname: "a.example.com", namespace: "a", namespaceLabels: {}, plaintextHttp: false };
 
   it("accepts an app under the domain, in its own namespace", () => {
     assert.deepStrictEqual(checkAppAgainstPlatform(app, facts, PLATFORM_STACK), []);
     assert.deepStrictEqual(checkAppAgainstPlatform({ ...app, hostname: "example.com" }, facts), []);
   });
 
-  it("does not check the hostname when the Gateway serves no HTTPS", () => {
+  it("does not check the hostname when the Gateway serves no HTTPS (which the app must consent to)", () => {
     assert.deepStrictEqual(
-      checkAppAgainstPlatform({ ...app, hostname: "a.other.org" }, { ...facts, https: false }),
+      checkAppAgainstPlatform({ ...app, hostname: "a.other.org", plaintextHttp: true }, { ...facts, https: false }),
       [],
     );
+  });
+
+  it("refuses a Gateway that serves the app in clear unless the app stack says allowPlaintextHttp", () => {
+    for (const gateway of [
+      { ...facts, https: false },
+      { ...facts, plaintextHttp: true },
+    ]) {
+      const problems = checkAppAgainstPlatform(app, gateway, PLATFORM_STACK);
+      assert.deepStrictEqual(
+        problems.map((p) => p.key),
+        ["allowPlaintextHttp"],
+      );
+      assert.match(problems[0].problem, /in clear/);
+      assert.match(problems[0].fix, new RegExp(`--stack ${PLATFORM_STACK}.*allowPlaintextHttp true`));
+      assert.deepStrictEqual(checkAppAgainstPlatform({ ...app, plaintextHttp: true }, gateway), []);
+    }
   });
 
   it("names the platform stack in the fix for the platform's own settings", () => {

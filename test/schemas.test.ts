@@ -11,12 +11,17 @@
 import * as assert from "assert";
 import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate";
 import { Gateway } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway";
+import { HTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute";
 import { ReferenceGrant } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1beta1/ReferenceGrant";
 import { ValidatingAdmissionPolicy } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy";
 import { ValidatingAdmissionPolicyBinding } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding";
 import { CustomResourceDefinition } from "kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition";
+import { ClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole";
+import { ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding";
+import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import { Namespace } from "kubernetes-models/v1/Namespace";
 import { Secret } from "kubernetes-models/v1/Secret";
+import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 
 import { FIXTURE_CRDS_V1_2_1, RecordedResource, TYPES, devSpec, prodSpec, runStack } from "./harness";
 
@@ -32,16 +37,23 @@ const VALIDATORS: Record<string, Validator> = {
   [TYPES.admissionPolicy]: (o) => new ValidatingAdmissionPolicy(o as never).validate(),
   [TYPES.admissionPolicyBinding]: (o) => new ValidatingAdmissionPolicyBinding(o as never).validate(),
   [TYPES.certificate]: (o) => new Certificate(o as never).validate(),
+  [TYPES.httpRoute]: (o) => new HTTPRoute(o as never).validate(),
+  [TYPES.serviceAccount]: (o) => new ServiceAccount(o as never).validate(),
+  [TYPES.clusterRole]: (o) => new ClusterRole(o as never).validate(),
+  [TYPES.clusterRoleBinding]: (o) => new ClusterRoleBinding(o as never).validate(),
+  [TYPES.roleBinding]: (o) => new RoleBinding(o as never).validate(),
   // A patch is a partial object, merged by server-side apply into the Gateway the chart created:
-  // it may set metadata only, and that metadata must be a Gateway's (checked with a minimal spec).
+  // it may set metadata and listeners only (the merged whole must be a Gateway: checked with the
+  // class the chart sets, and a listener when the patch adds none).
   [TYPES.gatewayPatch]: (o) => {
-    const { metadata, ...rest } = o as { metadata: Record<string, unknown> };
-    assert.deepStrictEqual(Object.keys(rest).sort(), ["apiVersion", "kind"], "a Gateway patch sets metadata only");
+    const { metadata, spec, ...rest } = o as { metadata: Record<string, unknown>; spec?: Record<string, unknown> };
+    assert.deepStrictEqual(Object.keys(rest).sort(), ["apiVersion", "kind"], "a Gateway patch sets metadata and spec");
     assert.deepStrictEqual(Object.keys(metadata).sort(), ["annotations", "name", "namespace"]);
+    assert.deepStrictEqual(Object.keys(spec ?? { listeners: [] }), ["listeners"], "of the spec, listeners only");
     new Gateway({
       ...rest,
       metadata,
-      spec: { gatewayClassName: "c", listeners: [{ name: "l", protocol: "HTTP", port: 80 }] },
+      spec: { gatewayClassName: "c", listeners: spec?.listeners ?? [{ name: "l", protocol: "HTTP", port: 80 }] },
     } as never).validate();
   },
 };
@@ -59,6 +71,7 @@ describe("emitted Kubernetes objects validate against the upstream schemas", () 
     ["prod", prodSpec({ allowedRoutes: "Selector" })],
     ["prod on Gateway API v1.2.1", prodSpec({ gatewayApiVersion: "v1.2.1", gatewayApiCrdsFile: FIXTURE_CRDS_V1_2_1 })],
     ["dev", devSpec()],
+    ["dev with a scoped agent", devSpec({ agentAccess: "read-write-namespaces", agentWriteNamespaces: '["apps"]' })],
   ] as const) {
     it(`for the ${label} stack`, async () => {
       const run = await runStack(spec);

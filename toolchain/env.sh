@@ -78,7 +78,7 @@ tc_chart_package() {
 # from Go modules, the GatewayClass of the Envoy Gateway that `toolchain/cluster.sh up` runs
 # (GATEWAY_CLASS_NAME from its env, `eg`), the program's waits left on (the controllers run here),
 # the stack's ClusterIssuer made by `toolchain/cluster.sh issuer` (a local CA in place of Let's
-# Encrypt) in reference mode, and placeholder API keys stored as secrets.
+# Encrypt) whenever it serves HTTPS, and placeholder API keys stored as secrets.
 # Needs the cluster's env (KUBECONFIG, GATEWAY_CLASS_NAME) in the environment.
 tc_local_stack() {
   local project=$1 stack=$2 version=${3:-$DOT_AI_GATEWAY_CHART_VERSION} repo chart mode issuer
@@ -101,7 +101,8 @@ tc_local_stack() {
   if [[ "$mode" == reference && -z "${GATEWAY_CLASS_NAME:-}" ]]; then
     echo "Envoy Gateway does not run here (DOT_AI_GATEWAY_CONTROLLERS=${DOT_AI_GATEWAY_CONTROLLERS:-}): nothing will set the shared Gateway Programmed, so pulumi up waits (waitTimeout, 10m) and fails; to deploy anyway: pulumi -C $project config set --stack $stack dot-ai-gateway:waitForGateway false" >&2
   fi
-  if [[ "$mode" == reference && "$("${c[@]}" get dot-ai-gateway:https 2>/dev/null || echo true)" == true ]]; then
+  # Both patterns serve HTTPS by default, each from a Certificate that the stack's ClusterIssuer issues.
+  if [[ "$("${c[@]}" get dot-ai-gateway:https 2>/dev/null || echo true)" == true ]]; then
     issuer=$("${c[@]}" get dot-ai-gateway:clusterIssuer 2>/dev/null || echo letsencrypt-prod)
     if [[ ",${DOT_AI_GATEWAY_CONTROLLERS:-cert-manager,envoy-gateway}," == *,cert-manager,* ]]; then
       "$TOOLCHAIN_DIR/cluster.sh" issuer "$issuer"

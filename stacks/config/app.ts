@@ -18,7 +18,7 @@ import {
 import { readLocalChartVersion } from "../local-chart";
 import { parseGatewayDuration } from "../validators";
 import { ConfigReader, removeCommand, setCommand } from "./reader";
-import { AppConfig, CONFIG_NAMESPACE, apiKeyConfigKey } from "./types";
+import { AGENT_ACCESS_KINDS, AgentAccess, AppConfig, CONFIG_NAMESPACE, apiKeyConfigKey } from "./types";
 
 type ChartConfig = Pick<AppConfig, "chart" | "chartVersion" | "chartIsLocal">;
 
@@ -36,7 +36,35 @@ export function readApp(r: ConfigReader): AppConfig {
     qdrantUrl: readQdrantUrl(r),
     timeouts: readTimeouts(r),
     tokenRotation: r.str("tokenRotation", "initial"),
+    agentAccess: readAgentAccess(r),
   };
+}
+
+/**
+ * `agentAccess` (default `chart`: the chart's own ClusterRole, as every release of it has had) and,
+ * for `read-write-namespaces`, `agentWriteNamespaces`. Why the default: docs/security.md.
+ */
+function readAgentAccess(r: ConfigReader): AgentAccess {
+  const kind = r.oneOf("agentAccess", AGENT_ACCESS_KINDS, "chart", "read");
+  const namespaces = r.namespaceList("agentWriteNamespaces");
+  if (kind !== "read-write-namespaces") {
+    if (namespaces !== undefined) {
+      r.report(
+        "agentWriteNamespaces",
+        `is set, but agentAccess is '${kind}', which writes ${kind === "chart" ? "everywhere" : "nowhere"}; the list applies to agentAccess read-write-namespaces only`,
+        `${setCommand("agentAccess", "read-write-namespaces")}, or ${removeCommand("agentWriteNamespaces")}`,
+      );
+    }
+    return { kind };
+  }
+  if (namespaces === undefined || namespaces.length === 0) {
+    r.report(
+      "agentWriteNamespaces",
+      `is ${namespaces === undefined ? "not set" : "empty"}, but agentAccess read-write-namespaces writes only in the namespaces it lists`,
+      `pulumi config set --path '${CONFIG_NAMESPACE}:agentWriteNamespaces[0]' team-a   # or ${setCommand("agentAccess", "read")}`,
+    );
+  }
+  return { kind, namespaces: namespaces ?? [] };
 }
 
 /**

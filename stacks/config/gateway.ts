@@ -22,6 +22,8 @@ export interface GatewayContext {
   /** "" on a platform stack, which serves many hostnames. */
   hostname: string;
   https: boolean;
+  /** Serve the MCP endpoint (every app, on a shared Gateway) on plain HTTP too; always true without HTTPS. */
+  plaintextHttp: boolean;
 }
 
 /** The app in the same stack as the shared Gateway (role combined). */
@@ -77,6 +79,7 @@ export function readSharedGateway(r: ConfigReader, className: string, ctx: Share
     allowedRoutes,
     waitForProgrammed: r.bool("waitForGateway", true),
     waitTimeoutSeconds: readWaitTimeout(r),
+    plaintextHttp: ctx.plaintextHttp || !ctx.https,
     tls: ctx.https
       ? {
           domain: readDomain(r, ctx.hostname, ctx.appNamespace === undefined),
@@ -134,7 +137,7 @@ function readDomain(r: ConfigReader, hostname: string, platformOnly: boolean): s
 }
 
 /** Settings that only the shared Gateway has; set in the creation pattern they would do nothing. */
-const SHARED_GATEWAY_ONLY = ["gatewayName", "gatewayNamespace", "allowedRoutes", "domain", "waitForCertificate"];
+const SHARED_GATEWAY_ONLY = ["gatewayName", "gatewayNamespace", "allowedRoutes", "domain"];
 
 /** The creation pattern's chart-created Gateway. */
 export function readCreatedGateway(
@@ -152,16 +155,31 @@ export function readCreatedGateway(
     ...readAnnotations(r),
   };
   const wait = { waitForProgrammed: r.bool("waitForGateway", true), waitTimeoutSeconds: readWaitTimeout(r) };
-  if (!ctx.https) return { className, annotations, ...wait };
-  const clusterIssuer = r.dnsSubdomain("clusterIssuer", "letsencrypt-prod");
-  annotations["cert-manager.io/cluster-issuer"] ??= clusterIssuer;
+  if (!ctx.https) return { className, annotations, ...wait, plaintextHttp: true };
+  // The program owns the Certificate for the hostname; cert-manager's Gateway shim, which these
+  // annotations drive, would issue a second one into the same Secret.
+  for (const key of Object.keys(annotations).filter((k) => CERT_MANAGER_SHIM_ANNOTATIONS.includes(k))) {
+    r.report(
+      "gatewayAnnotations",
+      `sets '${key}', which asks cert-manager's Gateway shim for a certificate of its own; this program creates the Certificate for the HTTPS listener itself (its issuer is clusterIssuer), and two would write one Secret`,
+      `pulumi config rm --path '${CONFIG_NAMESPACE}:gatewayAnnotations.${key.replace(/\./g, "\\.")}', and ${setCommand("clusterIssuer", "<issuer>")}`,
+    );
+  }
   return {
     className,
     annotations,
     ...wait,
-    tls: { secretName: r.dnsSubdomain("tlsSecretName", `${chartFullname(ctx.releaseName)}-tls`), clusterIssuer },
+    plaintextHttp: ctx.plaintextHttp,
+    tls: {
+      secretName: r.dnsSubdomain("tlsSecretName", `${chartFullname(ctx.releaseName)}-tls`),
+      clusterIssuer: r.dnsSubdomain("clusterIssuer", "letsencrypt-prod"),
+      waitForReady: r.bool("waitForCertificate", true),
+    },
   };
 }
+
+/** Annotations on a Gateway that make cert-manager's Gateway shim issue a certificate for its listeners. */
+const CERT_MANAGER_SHIM_ANNOTATIONS = ["cert-manager.io/cluster-issuer", "cert-manager.io/issuer"];
 
 function readAnnotations(r: ConfigReader): Record<string, string> {
   const text = r.optional("gatewayAnnotations");

@@ -8,6 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
+import { httpsRedirectNamespace } from "../../components/app";
 import { ApiKeyProvider } from "../../components/chart-contract";
 import { userError } from "../errors";
 import { isSecretConfigKey } from "../secret-config";
@@ -18,6 +19,7 @@ import { readCreatedGateway, readGatewayClassName, readSharedGateway } from "./g
 import { readMode } from "./mode";
 import { checkAppAgainstPlatform, readPlatformSource, readPlatformStack } from "./platform";
 import { readRole } from "./role";
+import { readTransport } from "./transport";
 import { ConfigReader, removeCommand, setCommand } from "./reader";
 import {
   AppStackConfig,
@@ -50,17 +52,25 @@ export function parseConfig(input: ConfigInput): ConfigResult {
 function readCombined(r: ConfigReader): CombinedConfig | undefined {
   const mode = readMode(r);
   const hostname = readHostname(r);
-  const https = r.bool("https", mode === "reference");
+  const { https, plaintextHttp } = readTransport(r, `The MCP endpoint http://${hostname} is`);
   const crds = readCrds(r);
   const app = readApp(r);
   const className = readGatewayClassName(r, mode);
-  const common = { role: "combined" as const, stack: r.stack, hostname, https, crds, app };
+  const common = { role: "combined" as const, stack: r.stack, hostname, https, plaintextHttp, crds, app };
   if (mode === "reference") {
-    const ctx = { hostname, https, appNamespace: app.namespace, defaultAllowedRoutes: "All" as const };
+    const ctx = { hostname, https, plaintextHttp, appNamespace: app.namespace, defaultAllowedRoutes: "All" as const };
     return { ...common, mode, sharedGateway: readSharedGateway(r, className, ctx) };
   }
   if (mode === "creation") {
-    const ctx = { hostname, https, releaseName: app.releaseName };
+    const redirectNamespace = httpsRedirectNamespace(app.namespace);
+    if (https && !plaintextHttp && redirectNamespace.length > MAX_NAMESPACE_LENGTH) {
+      r.report(
+        "namespace",
+        `'${app.namespace}' is too long for the namespace of the chart Gateway's redirect to HTTPS, '${redirectNamespace}' (at most ${MAX_NAMESPACE_LENGTH} characters)`,
+        setCommand("namespace", "dot-ai"),
+      );
+    }
+    const ctx = { hostname, https, plaintextHttp, releaseName: app.releaseName };
     return { ...common, mode, createdGateway: readCreatedGateway(r, className, ctx) };
   }
   return undefined;
@@ -74,14 +84,28 @@ function readAppStack(r: ConfigReader): AppStackConfig | undefined {
   const hostname = readHostname(r);
   const app = readApp(r);
   const namespaceLabels = readNamespaceLabels(r);
+  const plaintextHttp = readPlaintextConsent(r, hostname);
   const platform = readPlatformSource(r, r.input.project);
   if (!platform) return undefined;
   if (platform.kind === "explicit") {
-    for (const p of checkAppAgainstPlatform({ hostname, namespace: app.namespace, namespaceLabels }, platform.facts)) {
-      r.report(p.key, p.problem, p.fix);
-    }
+    const side = { hostname, namespace: app.namespace, namespaceLabels, plaintextHttp };
+    for (const p of checkAppAgainstPlatform(side, platform.facts)) r.report(p.key, p.problem, p.fix);
   }
-  return { role: "app", mode: "reference", stack: r.stack, hostname, app, platform, namespaceLabels };
+  return { role: "app", mode: "reference", stack: r.stack, hostname, app, platform, namespaceLabels, plaintextHttp };
+}
+
+/**
+ * An app stack's consent to a Gateway that serves it in clear: the Gateway is another stack's, so
+ * this key only allows what the platform decided; the checks against the platform require it then.
+ */
+function readPlaintextConsent(r: ConfigReader, hostname: string): boolean {
+  const consent = r.bool("allowPlaintextHttp", false);
+  if (consent) {
+    r.warn(
+      `${CONFIG_NAMESPACE}:allowPlaintextHttp is true: this app accepts a Gateway that serves http://${hostname} on plain HTTP, where the bearer token and every tool call cross the network in clear. Once the platform serves HTTPS only: ${removeCommand("allowPlaintextHttp")}`,
+    );
+  }
+  return consent;
 }
 
 function readNamespaceLabels(r: ConfigReader): Record<string, string> {
@@ -128,6 +152,9 @@ function readHostname(r: ConfigReader): string {
   }
   return hostname;
 }
+
+/** A namespace name is a DNS label. */
+const MAX_NAMESPACE_LENGTH = 63;
 
 /** Every problem, numbered, each with its fix; `what` names what is wrong as a whole. */
 export function formatProblems(problems: readonly ConfigProblem[], what = "Invalid configuration"): string {

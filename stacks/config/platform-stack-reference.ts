@@ -18,7 +18,12 @@ import { AppStackConfig, ConfigProblem, PlatformFacts } from "./types";
 /** The Gateway this app stack attaches to, checked; or the program stops listing what is wrong. */
 export async function resolvePlatform(config: AppStackConfig): Promise<PlatformFacts> {
   const source = config.platform;
-  const app = { hostname: config.hostname, namespace: config.app.namespace, namespaceLabels: config.namespaceLabels };
+  const app = {
+    hostname: config.hostname,
+    namespace: config.app.namespace,
+    namespaceLabels: config.namespaceLabels,
+    plaintextHttp: config.plaintextHttp,
+  };
   // Explicit settings were checked with the rest of the configuration.
   if (source.kind === "explicit") return source.facts;
 

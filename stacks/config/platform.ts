@@ -5,18 +5,11 @@
  * The platform stack's outputs are a contract (`PLATFORM_OUTPUTS`, versioned by `platformContract`):
  * `stackOutputs` writes them and `platformFactsFromOutputs` reads them back on the app side.
  */
-import {
-  checkDnsLabel,
-  checkDomain,
-  checkHostname,
-  isCoveredByWildcard,
-  isOneOf,
-  isStringMap,
-  parseJson,
-} from "../validators";
+import { checkDomain, checkHostname, isCoveredByWildcard, isOneOf, isStringMap } from "../validators";
 import { readCrds } from "./crds";
 import { readGatewayClassName, readSharedGateway } from "./gateway";
-import { ConfigReader, setCommand } from "./reader";
+import { ConfigReader, removeCommand, setCommand } from "./reader";
+import { readTransport } from "./transport";
 import {
   ALLOWED_ROUTES,
   AllowedRoutesFrom,
@@ -39,6 +32,7 @@ export const PLATFORM_OUTPUTS = [
   "allowedRoutes",
   "routeNamespaceLabels",
   "https",
+  "plaintextHttp",
   "certificateDomain",
   "gatewayApiVersion",
 ] as const;
@@ -48,8 +42,13 @@ export type PlatformOutputName = (typeof PLATFORM_OUTPUTS)[number];
 export function readPlatformStack(r: ConfigReader): PlatformStackConfig {
   const crds = readCrds(r);
   const className = readGatewayClassName(r, "reference");
-  const https = r.bool("https", true);
-  const sharedGateway = readSharedGateway(r, className, { hostname: "", https, defaultAllowedRoutes: "Selector" });
+  const { https, plaintextHttp } = readTransport(r, "Every app on the shared Gateway is");
+  const sharedGateway = readSharedGateway(r, className, {
+    hostname: "",
+    https,
+    plaintextHttp,
+    defaultAllowedRoutes: "Selector",
+  });
   return {
     role: "platform",
     mode: "reference",
@@ -61,21 +60,13 @@ export function readPlatformStack(r: ConfigReader): PlatformStackConfig {
   };
 }
 
-/** `routeNamespaces`: a JSON list of namespace names, as `pulumi config set --path` writes it. */
+/** `routeNamespaces`: the namespaces the ReferenceGrant records. */
 function readRouteNamespaces(r: ConfigReader, gatewayNamespace: string): string[] {
-  const text = r.optional("routeNamespaces");
-  if (text === undefined) return [];
-  const fix = `pulumi config set --path '${CONFIG_NAMESPACE}:routeNamespaces[0]' team-a`;
-  const names = parseJson(text);
-  if (!Array.isArray(names) || !names.every((n) => typeof n === "string")) {
-    r.report("routeNamespaces", "must be a list of namespace names", fix);
-    return [];
-  }
-  for (const name of names) {
-    const problem = checkDnsLabel(name) ?? (name === gatewayNamespace ? "is the Gateway's own namespace" : undefined);
-    if (problem) r.report("routeNamespaces", `entry '${name}' ${problem}`, fix);
-  }
-  return [...new Set(names)].sort();
+  return (
+    r.namespaceList("routeNamespaces", (name) =>
+      name === gatewayNamespace ? "is the Gateway's own namespace" : undefined,
+    ) ?? []
+  );
 }
 
 /** Where an app stack's Gateway is described: `platformStack`, or explicit settings. */
@@ -139,6 +130,8 @@ export interface AppSide {
   hostname: string;
   namespace: string;
   namespaceLabels: Record<string, string>;
+  /** The app stack's consent to being served in clear (`allowPlaintextHttp`). */
+  plaintextHttp: boolean;
 }
 
 /**
@@ -176,6 +169,16 @@ export function checkAppAgainstPlatform(app: AppSide, facts: PlatformFacts, plat
         fix: `pulumi config rm --path '${CONFIG_NAMESPACE}:namespaceLabels.${key.replace(/\./g, "\\.")}'`,
       });
     }
+  }
+  if ((!facts.https || facts.plaintextHttp === true) && !app.plaintextHttp) {
+    const how = !facts.https
+      ? "has no HTTPS listener"
+      : "admits app routes on its plain-HTTP listener too (a platform stack of this program from before HTTP redirected, or one with allowPlaintextHttp)";
+    problems.push({
+      key: "allowPlaintextHttp",
+      problem: `is not set, but ${gateway} ${how}: this app's MCP endpoint, its bearer token and every tool call would cross the network in clear`,
+      fix: `${platformStack ? `on the platform: ${!facts.https ? setCommand("https", "true") : removeCommand("allowPlaintextHttp")} --stack ${platformStack} && pulumi up --stack ${platformStack}` : "have the Gateway's owner serve HTTPS"}, or, if plain HTTP is really meant here: ${setCommand("allowPlaintextHttp", "true")}`,
+    });
   }
   const hostnameValid = checkHostname(app.hostname) === undefined;
   if (
@@ -239,6 +242,12 @@ export function platformFactsFromOutputs(
   if (!labels) problems.push("output 'routeNamespaceLabels' is not an object of strings");
   if (typeof outputs.https !== "boolean") problems.push("output 'https' is not a boolean");
   const https = outputs.https === true;
+  // A platform stack from before HTTP redirected exports no 'plaintextHttp': its port-80 listener
+  // admitted app routes as its 443 one did.
+  if (outputs.plaintextHttp !== undefined && typeof outputs.plaintextHttp !== "boolean") {
+    problems.push("output 'plaintextHttp' is not a boolean");
+  }
+  const plaintextHttp = outputs.plaintextHttp !== false;
   const certificateDomain = https ? str("certificateDomain") : undefined;
   if (problems.length > 0 || !labels) {
     return {
@@ -252,6 +261,7 @@ export function platformFactsFromOutputs(
       allowedRoutes: allowedRoutes as AllowedRoutesFrom,
       routeNamespaceLabels: labels,
       https,
+      plaintextHttp,
       certificateDomain,
       gatewayApiVersion: typeof outputs.gatewayApiVersion === "string" ? outputs.gatewayApiVersion : undefined,
     },

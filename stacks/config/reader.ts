@@ -1,4 +1,4 @@
-import { checkDnsLabel, checkDnsSubdomain, isOneOf, parseBoolean } from "../validators";
+import { checkDnsLabel, checkDnsSubdomain, isOneOf, parseBoolean, parseJson } from "../validators";
 import { CONFIG_NAMESPACE, ConfigInput, ConfigProblem } from "./types";
 
 /**
@@ -73,6 +73,26 @@ export class ConfigReader {
     const problem = this.has(key) ? checkDnsSubdomain(value) : undefined;
     if (problem) this.report(key, `'${value}' ${problem}`, setCommand(key, example));
     return value;
+  }
+
+  /**
+   * A JSON list of namespace names, as `pulumi config set --path '<key>[0]' <name>` writes it: sorted,
+   * without repeats; undefined when unset. `also` adds a rule of the caller's per name.
+   */
+  namespaceList(key: string, also?: (name: string) => string | undefined): string[] | undefined {
+    const text = this.optional(key);
+    if (text === undefined) return undefined;
+    const fix = `pulumi config set --path '${CONFIG_NAMESPACE}:${key}[0]' team-a`;
+    const names = parseJson(text);
+    if (!Array.isArray(names) || !names.every((n) => typeof n === "string")) {
+      this.report(key, "must be a list of namespace names", fix);
+      return [];
+    }
+    for (const name of names) {
+      const problem = checkDnsLabel(name) ?? also?.(name);
+      if (problem) this.report(key, `entry '${name}' ${problem}`, fix);
+    }
+    return [...new Set(names)].sort();
   }
 
   report(key: string, problem: string, fix: string): void {

@@ -16,6 +16,8 @@ const APP_KEYS = [
   "requestTimeout",
   "backendRequestTimeout",
   "tokenRotation",
+  "agentAccess",
+  "agentWriteNamespaces",
   ...API_KEY_PROVIDERS.map(apiKeyConfigKey),
 ];
 

@@ -1,6 +1,8 @@
 /** The shape of a validated stack configuration, and the keys users type. */
 import { API_KEY_PROVIDERS, ApiKeyProvider, SECRET_ENTRIES } from "../../components/chart-contract";
 import { AllowedRoutesFrom, NEWEST_VERIFIED_GATEWAY_API } from "../../components/gateway-api";
+import type { AgentAccess } from "../../components/agent-access";
+export { AGENT_ACCESS_KINDS, type AgentAccess } from "../../components/agent-access";
 
 /** The config namespace: keys are set as `dot-ai-gateway:<key>`. */
 export const CONFIG_NAMESPACE = "dot-ai-gateway";
@@ -45,6 +47,11 @@ export interface SharedGatewayConfig {
   waitTimeoutSeconds: number;
   /** Present when HTTPS is enabled: the wildcard certificate behind the 443 listener. */
   tls?: { domain: string; clusterIssuer: string; secretName: string; waitForReady: boolean };
+  /**
+   * The port-80 listener admits application routes (`allowPlaintextHttp`); otherwise it admits only
+   * the platform's own redirect to HTTPS. Always true without `tls`: HTTP is all there is then.
+   */
+  plaintextHttp: boolean;
 }
 
 export interface CreatedGatewayConfig {
@@ -53,8 +60,16 @@ export interface CreatedGatewayConfig {
   /** Wait, after the release, until the Gateway controller has set the chart's Gateway Programmed. */
   waitForProgrammed: boolean;
   waitTimeoutSeconds: number;
-  /** Present when HTTPS is enabled: the Secret the 443 listener serves (issued via the annotation). */
-  tls?: { secretName: string; clusterIssuer: string };
+  /**
+   * Present when HTTPS is enabled: the 443 listener serves `secretName`, which a Certificate the
+   * program owns (in the app namespace, for the hostname) has `clusterIssuer` issue.
+   */
+  tls?: { secretName: string; clusterIssuer: string; waitForReady: boolean };
+  /**
+   * The chart's port-80 listener serves dot-ai in clear (`allowPlaintextHttp`); otherwise port 80
+   * only redirects to HTTPS. Always true without `tls`.
+   */
+  plaintextHttp: boolean;
 }
 
 export interface AppConfig {
@@ -74,12 +89,16 @@ export interface AppConfig {
   tokenRotation: string;
   /** Providers whose API key is set (as a secret) in config. */
   apiKeyProviders: ApiKeyProvider[];
+  /** What the agent may do in the cluster, i.e. whose ServiceAccount the pods run as. */
+  agentAccess: AgentAccess;
 }
 
 interface CommonConfig {
   stack: string;
   hostname: string;
   https: boolean;
+  /** The user said in so many words that the MCP endpoint may be served in clear (`allowPlaintextHttp`). */
+  plaintextHttp: boolean;
   crds: CrdConfig;
   app: AppConfig;
 }
@@ -122,6 +141,11 @@ export interface PlatformFacts {
   /** Labels the listeners' Selector wants on an app namespace ({} with All). */
   routeNamespaceLabels: Record<string, string>;
   https: boolean;
+  /**
+   * Whether the Gateway's plain-HTTP listener admits app routes: unknown (undefined) for a Gateway
+   * given by explicit settings; true for a platform stack from before HTTP redirected.
+   */
+  plaintextHttp?: boolean;
   /** The platform certificate's domain (`*.<domain>` and `<domain>`), when known and HTTPS is on. */
   certificateDomain?: string;
   /** The Gateway API bundle the platform installed, when known. */
@@ -141,6 +165,8 @@ export interface AppStackConfig {
   platform: PlatformSource;
   /** Extra labels on the app namespace (`namespaceLabels`), besides what the platform asks for. */
   namespaceLabels: Record<string, string>;
+  /** Consent to a Gateway that serves the endpoint in clear too (`allowPlaintextHttp`). */
+  plaintextHttp: boolean;
 }
 
 export type CombinedConfig = ReferenceConfig | CreationConfig;
@@ -177,7 +203,11 @@ export const CONFIG_KEYS: Readonly<Record<string, string>> = {
   mode: "reference | creation",
   allowCreationModeOnProd: "allow the creation pattern on the prod stack",
   hostname: "public host name of the MCP server",
-  https: "serve HTTPS on 443",
+  https: "serve HTTPS on 443 (default true; false needs allowPlaintextHttp)",
+  allowPlaintextHttp:
+    "serve the MCP endpoint on plain HTTP (port 80) too: the bearer token and every tool call cross the network in clear",
+  agentAccess: "what the dot-ai agent may do in the cluster: chart | read | read-write-namespaces",
+  agentWriteNamespaces: "with agentAccess read-write-namespaces: the namespaces the agent may write in (JSON list)",
   domain: "domain of the wildcard certificate (reference pattern)",
   gatewayClassName: "GatewayClass of the Gateway",
   gatewayName: "name of the shared Gateway",

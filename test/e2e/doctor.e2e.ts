@@ -195,7 +195,7 @@ describe("doctor on the sandbox, real controllers, chart " + CHART, () => {
     const report = await passes(DEV.stack);
     const status = Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
     assert.strictEqual(status["external-dns"], "pass");
-    assert.strictEqual(status.tls, "skip", "dev serves plain HTTP");
+    assert.strictEqual(status.tls, "pass", "dev serves HTTPS from its own Certificate");
     assert.strictEqual(status["probe-sse"], "skip", "--probe is off by default");
   });
 

@@ -118,6 +118,7 @@ describe("failures on a real engine", () => {
           ...(ns.gateway ? { gatewayNamespace: ns.gateway } : {}),
           gatewayClassName: "absent",
           https: "false",
+          allowPlaintextHttp: "true",
           waitTimeout: "15s",
         });
       });

@@ -20,8 +20,7 @@ import { deployedRevision, readHelmRevisions } from "../../stacks/release-check"
 import { CHART_VERSIONS } from "./dot-ai";
 import {
   KubeObject,
-  PROJECT,
-  Result,
+  Running,
   chartPackage,
   eventually,
   exists,
@@ -30,7 +29,10 @@ import {
   pulumi,
   pulumiUp,
   setConfig,
+  sleep,
+  startPulumi,
   timeSuite,
+  whileRunning,
 } from "./tools";
 
 const NEWEST_CHART = CHART_VERSIONS[CHART_VERSIONS.length - 1];
@@ -150,59 +152,6 @@ function output(res: { stdout: string; stderr: string }): string {
 }
 
 // --- runs in the background, for faults that happen during an update -------------------------
-
-interface Running {
-  child: ChildProcess;
-  done: Promise<Result>;
-  exited: boolean;
-  /** What it printed so far. */
-  stdout: string;
-}
-
-/** `pulumi ARGS` in its own process group (so that a kill reaches the engine and its plugins too). */
-function startPulumi(stack: string, args: string[]): Running {
-  const child = spawn("pulumi", ["-C", PROJECT, "--non-interactive", ...args, "--stack", stack], {
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  const running: Running = {
-    child,
-    exited: false,
-    stdout: "",
-    done: Promise.resolve({ status: -1, stdout: "", stderr: "" }),
-  };
-  child.stdout?.on("data", (d: Buffer) => (running.stdout += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  running.done = new Promise((resolve) =>
-    child.on("close", (code, signal) => {
-      running.exited = true;
-      resolve({
-        status: code ?? -1,
-        stdout: running.stdout,
-        stderr: stderr + (signal ? `\n[ended by ${signal}]` : ""),
-      });
-    }),
-  );
-  return running;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` (every `everyMs`) while `running` runs; true once it holds, false when the run ended first. */
-async function whileRunning(
-  running: Running,
-  check: () => boolean,
-  timeoutMs = 120_000,
-  everyMs = 200,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!running.exited && Date.now() < deadline) {
-    if (check()) return true;
-    await sleep(everyMs);
-  }
-  return false;
-}
 
 /** The pending operations of an exported deployment, as `<operation> <resource type>`. */
 function pendingOperationsOf(exported: KubeObject): string[] {
@@ -446,11 +395,15 @@ describe("faults", () => {
       // The cluster keeps its CRDs (Envoy Gateway's GatewayClass holds a finalizer on them), with
       // no field manager: the stack installs over them, creating each as on a cluster without them.
       forgetManagers();
+      // Plain HTTP, said in so many words: these cases are about faults, not certificates, and
+      // change the hostname (a new certificate each time over HTTPS).
       freshStack(STACK, {
         mode: "creation",
         hostname: "dot-ai.faults.example.com",
         namespace: NS,
         gatewayClassName: "eg",
+        https: "false",
+        allowPlaintextHttp: "true",
       });
       pulumi(STACK, ["config", "set", "kubernetes:kubeconfig", relay.kubeconfig]);
       const t0 = Date.now();
@@ -593,6 +546,7 @@ describe("faults", () => {
         gatewayNamespace: REF_NS.gateway,
         gatewayClassName: "eg",
         https: "false",
+        allowPlaintextHttp: "true",
       });
       for (const command of [["preview"], ["up", "--yes", "--skip-preview"]]) {
         const t0 = Date.now();

@@ -119,7 +119,8 @@ async function attached(teams: Team[]): Promise<void> {
     () => {
       gw = gateway();
       const counts = attachedRoutes(gw);
-      return counts.length === 2 && counts.every((n) => n === teams.length) && teams.every(accepted);
+      // Port 80 counts the platform's redirect alone; 443 every team's route.
+      return counts.length === 2 && counts[0] === 1 && counts[1] === teams.length && teams.every(accepted);
     },
     90_000,
     () =>
@@ -182,19 +183,26 @@ describe(`multi-team: one platform stack, three app stacks, chart ${CHART}, real
   it("has the platform own the Gateway, Programmed, with its Certificate Ready, and no dot-ai", () => {
     const gw = gateway();
     assert.ok(isTrue(gw, "Programmed"), describeConditions(gw));
-    for (const l of gw.spec.listeners) assert.strictEqual(l.allowedRoutes.namespaces.from, "Selector");
+    assert.deepStrictEqual(
+      gw.spec.listeners.map((l: KubeObject) => [l.name, l.allowedRoutes.namespaces.from]),
+      [
+        ["http", "Same"],
+        ["https", "Selector"],
+      ],
+      "port 80 admits only the platform's redirect",
+    );
     const cert = kubectlJson(["get", "certificate", "wildcard", "-n", GATEWAY.namespace]);
     assert.ok(isTrue(cert, "Ready"), describeConditions(cert));
     const releases = kubectlJson(["get", "secret", "-n", GATEWAY.namespace, "-l", "owner=helm"]).items;
     assert.deepStrictEqual(releases, [], "no Helm release in the platform namespace");
   });
 
-  it("attaches the three routes to the one shared Gateway: attachedRoutes 3 on each listener, every route Accepted", async () => {
+  it("attaches the three routes to the one shared Gateway's https listener (attachedRoutes 3; http: the redirect), every route Accepted", async () => {
     await attached(TEAMS);
   });
 
   it("gives each app its own namespace (carrying the Selector label), release and hostname", () => {
-    const selector = gateway().spec.listeners[0].allowedRoutes.namespaces.selector.matchLabels as Record<
+    const selector = gateway().spec.listeners[1].allowedRoutes.namespaces.selector.matchLabels as Record<
       string,
       string
     >;
@@ -271,6 +279,10 @@ describe(`multi-team: one platform stack, three app stacks, chart ${CHART}, real
     assert.ok(exists(["gateway", GATEWAY.name, "-n", GATEWAY.namespace]));
     assert.ok(exists(["certificate", "wildcard", "-n", GATEWAY.namespace]), "nothing of the platform was deleted");
     assert.ok(exists(["referencegrant", `${GATEWAY.name}-routes`, "-n", GATEWAY.namespace]), "not even the grant");
+    assert.ok(
+      exists(["httproute", `${GATEWAY.name}-https-redirect`, "-n", GATEWAY.namespace]),
+      "not even the redirect route",
+    );
     // The platform's state is untouched too: its no-change preview in the next test says so.
     await attached(TEAMS);
   });

@@ -38,6 +38,8 @@ import {
 } from "./tools";
 
 const SHARED = { name: "cluster-gateway", namespace: "gateway-system" };
+/** Where the creation pattern's redirect route lives: the only namespace its port-80 listener admits. */
+const REDIRECT_NS = `${APP_NS}-https-redirect`;
 
 interface Expected {
   stack: string;
@@ -51,7 +53,7 @@ const STACKS: Expected[] = [
     stack: "dev",
     hostname: "dot-ai.dev.example.com",
     parentRef: { group: "gateway.networking.k8s.io", kind: "Gateway", name: "dot-ai-http" },
-    namespaces: [APP_NS],
+    namespaces: [APP_NS, REDIRECT_NS],
   },
   {
     stack: "prod",
@@ -83,6 +85,47 @@ function listener(gw: KubeObject, name: string): KubeObject | undefined {
   return (gw.status?.listeners ?? []).find((l: KubeObject) => l.name === name);
 }
 
+/**
+ * Until the controller has judged it: `gateway` Programmed with both listeners, each with one route
+ * attached (on `https` dot-ai's, on `http` the redirect, the only route its allowedRoutes admits),
+ * the redirect route Accepted there and dot-ai's route Accepted with its backend resolved.
+ */
+async function tlsOnly(gw: { name: string; namespace: string }, redirect: { name: string; namespace: string }) {
+  let seen = "";
+  await eventually(
+    `${gw.namespace}/${gw.name} to serve dot-ai on https only, and only the redirect on http`,
+    () => {
+      const g = gateway(gw.name, gw.namespace);
+      const r = kubectlJson(["get", "httproute", redirect.name, "-n", redirect.namespace]);
+      const d = route();
+      const [rp, dp] = [routeParent(r, gw.name, gw.namespace), routeParent(d, gw.name, gw.namespace)];
+      seen = JSON.stringify({ gateway: g.status, redirect: r.status, dotAi: d.status });
+      return (
+        isTrue(g, "Programmed") &&
+        ["http", "https"].every(
+          (l) => isTrue(g, "Programmed", listener(g, l)) && listener(g, l)?.attachedRoutes === 1,
+        ) &&
+        isTrue(g, "ResolvedRefs", listener(g, "https")) &&
+        !!rp &&
+        isTrue(r, "Accepted", rp) &&
+        !!dp &&
+        isTrue(d, "Accepted", dp) &&
+        isTrue(d, "ResolvedRefs", dp)
+      );
+    },
+    60_000,
+    () => seen,
+  );
+  const r = kubectlJson(["get", "httproute", redirect.name, "-n", redirect.namespace]);
+  // One rule, only redirecting (the API server adds its default match, PathPrefix /).
+  assert.strictEqual(r.spec.rules.length, 1);
+  assert.deepStrictEqual(r.spec.rules[0].filters, [
+    { type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } },
+  ]);
+  assert.strictEqual(r.spec.rules[0].backendRefs, undefined, "it forwards nothing");
+  assert.strictEqual(r.spec.parentRefs[0].sectionName, "http");
+}
+
 /** The DNS names in the subjectAltName of a PEM certificate. */
 function dnsNames(pem: string): string[] {
   const san = new X509Certificate(pem).subjectAltName ?? "";
@@ -98,6 +141,8 @@ for (const expected of STACKS) {
     const { stack } = expected;
     // The claims about the shared Gateway's controller hold for any chart: checked once, on the default.
     const checkDocsClaims = stack === "prod" && version === CHART_VERSIONS[CHART_VERSIONS.length - 1];
+    // The agent's reach and the plain-HTTP opt-in do not depend on the pattern: checked once, on dev.
+    const checkSecurityChoices = stack === "dev" && version === CHART_VERSIONS[CHART_VERSIONS.length - 1];
     const title = `${stack} stack, chart ${version}, real controllers`;
 
     describe(title, () => {
@@ -122,9 +167,10 @@ for (const expected of STACKS) {
             ["https", 443, "HTTPS"],
           ]);
           assert.strictEqual(gw.spec.listeners[1].tls.certificateRefs[0].name, "wildcard-tls");
-          assert.strictEqual(gw.spec.listeners[0].allowedRoutes.namespaces.from, "Selector");
+          assert.strictEqual(gw.spec.listeners[0].allowedRoutes.namespaces.from, "Same", "port 80 admits no app");
+          assert.strictEqual(gw.spec.listeners[1].allowedRoutes.namespaces.from, "Selector");
           const labels = kubectlJson(["get", "namespace", APP_NS]).metadata.labels;
-          for (const [k, v] of Object.entries(gw.spec.listeners[0].allowedRoutes.namespaces.selector.matchLabels)) {
+          for (const [k, v] of Object.entries(gw.spec.listeners[1].allowedRoutes.namespaces.selector.matchLabels)) {
             assert.strictEqual(labels[k], v, `app namespace carries ${k}=${v}`);
           }
           const cert = kubectlJson(["get", "certificate", "wildcard", "-n", SHARED.namespace]);
@@ -144,25 +190,10 @@ for (const expected of STACKS) {
           assert.deepStrictEqual(dnsNames(pem), ["*.example.com", "example.com"]);
         });
 
-        it("has Envoy Gateway program the shared Gateway and both listeners, counting dot-ai's route", async () => {
+        it("has Envoy Gateway attach dot-ai's route to the https listener only, and only the redirect to http", async () => {
           // `pulumi up` waited for Programmed; the listeners' route counts may follow the release.
-          let gw: KubeObject = {};
-          await eventually(
-            "the shared Gateway and its listeners to be Programmed with dot-ai's route attached",
-            () => {
-              gw = gateway(SHARED.name, SHARED.namespace);
-              return (
-                isTrue(gw, "Accepted") &&
-                isTrue(gw, "Programmed") &&
-                ["http", "https"].every((l) => isTrue(gw, "Programmed", listener(gw, l))) &&
-                ["http", "https"].every((l) => listener(gw, l)?.attachedRoutes === 1)
-              );
-            },
-            60_000,
-            () => JSON.stringify(gw.status),
-          );
-          assert.ok(isTrue(gw, "ResolvedRefs", listener(gw, "https")), describeConditions(listener(gw, "https")));
-          assert.ok((gw.status.addresses ?? []).length > 0, "the Gateway has an address");
+          await tlsOnly(SHARED, { name: `${SHARED.name}-https-redirect`, namespace: SHARED.namespace });
+          assert.ok((gateway(SHARED.name, SHARED.namespace).status.addresses ?? []).length > 0, "an address");
         });
 
         it("has Envoy Gateway accept dot-ai's HTTPRoute on the shared Gateway and resolve its backend", async () => {
@@ -179,15 +210,38 @@ for (const expected of STACKS) {
           );
         });
       } else {
-        it("has the chart create its own Gateway with the class and the external-dns hostname", () => {
+        it("has the chart create its own Gateway with HTTPS, and the program its port-80 listener for the redirect", () => {
           const gw = gateway("dot-ai-http", APP_NS);
           assert.strictEqual(gw.spec.gatewayClassName, GATEWAY_CLASS);
           assert.strictEqual(gw.metadata.annotations["external-dns.alpha.kubernetes.io/hostname"], expected.hostname);
-          assert.deepStrictEqual(
-            gw.spec.listeners.map((l: KubeObject) => [l.name, l.port, l.hostname]),
-            [["http", 80, expected.hostname]],
-          );
+          const byName = Object.fromEntries(gw.spec.listeners.map((l: KubeObject) => [l.name, l]));
+          assert.deepStrictEqual(Object.keys(byName).sort(), ["http", "https"]);
+          assert.deepStrictEqual([byName.https.port, byName.https.hostname], [443, expected.hostname]);
+          assert.strictEqual(byName.https.tls.certificateRefs[0].name, "dot-ai-tls");
+          assert.deepStrictEqual(byName.https.allowedRoutes.namespaces.from, "Same");
+          assert.deepStrictEqual([byName.http.port, byName.http.hostname], [80, expected.hostname]);
+          assert.deepStrictEqual(byName.http.allowedRoutes.namespaces, {
+            from: "Selector",
+            selector: { matchLabels: { "kubernetes.io/metadata.name": REDIRECT_NS } },
+          });
           assert.ok(!exists(["gateway", SHARED.name, "-n", SHARED.namespace]));
+        });
+
+        it("has cert-manager issue the hostname's Certificate in the app namespace: Ready, for exactly the hostname", () => {
+          const cert = kubectlJson(["get", "certificate", "dot-ai-tls", "-n", APP_NS]);
+          assert.ok(isTrue(cert, "Ready"), describeConditions(cert));
+          assert.strictEqual(cert.spec.issuerRef.name, "letsencrypt-prod");
+          const secret = kubectlJson(["get", "secret", "dot-ai-tls", "-n", APP_NS]);
+          assert.deepStrictEqual(dnsNames(Buffer.from(secret.data["tls.crt"], "base64").toString()), [
+            expected.hostname,
+          ]);
+        });
+
+        it("has Envoy Gateway attach dot-ai's route to the https listener only, and only the redirect to http", async () => {
+          await tlsOnly(
+            { name: "dot-ai-http", namespace: APP_NS },
+            { name: "dot-ai-http-https-redirect", namespace: REDIRECT_NS },
+          );
         });
 
         it("has `pulumi up` return only once Envoy Gateway has programmed the chart's Gateway; the route is accepted", async () => {
@@ -214,10 +268,9 @@ for (const expected of STACKS) {
         assert.strictEqual(data["anthropic-api-key"], KEYS[0]);
         const secrets = kubectlJson(["get", "secret", "-n", APP_NS]).items.map((s: KubeObject) => s.metadata.name);
         assert.ok(secrets.includes("dot-ai-secrets"));
-        assert.ok(
-          !secrets.some((n: string) => n !== "dot-ai-secrets" && !n.startsWith("sh.helm.release.")),
-          secrets.join(),
-        );
+        // Besides Helm's records, only the dev stack's certificate, which cert-manager writes.
+        const ours = ["dot-ai-secrets", ...(stack === "dev" ? ["dot-ai-tls"] : [])];
+        assert.ok(!secrets.some((n: string) => !ours.includes(n) && !n.startsWith("sh.helm.release.")), secrets.join());
       });
 
       it(`installs the Helm release dot-ai of chart ${version}`, () => {
@@ -319,6 +372,65 @@ for (const expected of STACKS) {
           }
           pulumiUp(stack, ["--refresh"]);
           assert.ok(exists(grant), "pulumi up --refresh recreated the ReferenceGrant");
+        });
+      }
+
+      if (checkSecurityChoices) {
+        /** What the API server's authorizer answers for the agent's ServiceAccount `sa` in the app namespace. */
+        const agentCan = (sa: string, verb: string, resource: string, namespace?: string): boolean =>
+          kubectl(
+            [
+              "auth",
+              "can-i",
+              verb,
+              resource,
+              ...(namespace ? ["-n", namespace] : ["--all-namespaces"]),
+              `--as=system:serviceaccount:${APP_NS}:${sa}`,
+            ],
+            { allowFailure: true },
+          ).stdout.trim() === "yes";
+
+        it("with the chart's own ServiceAccount (the default), the agent can write anywhere", () => {
+          assert.ok(agentCan("dot-ai", "create", "deployments", "kube-system"));
+          assert.ok(agentCan("dot-ai", "delete", "secrets", "default"));
+        });
+
+        it("with agentAccess read-write-namespaces, reads cluster-wide and writes only in the listed namespaces", async () => {
+          const writable = "e2e-agent-writable";
+          kubectl(["create", "namespace", writable]);
+          setConfig(stack, { agentAccess: "read-write-namespaces", agentWriteNamespaces: JSON.stringify([writable]) });
+          pulumiUp(stack);
+          const sa = "dot-ai-agent";
+          assert.strictEqual(deployment().spec.template.spec.serviceAccountName, sa, "the pods run as it");
+          assert.ok(!exists(["clusterrole", "dot-ai"]), "the chart's cluster-wide ClusterRole is gone");
+          assert.ok(agentCan(sa, "create", "deployments", writable), "writes in the listed namespace");
+          assert.ok(!agentCan(sa, "create", "deployments", "default"), "no write elsewhere");
+          assert.ok(!agentCan(sa, "delete", "pods", "kube-system"), "no write elsewhere");
+          assert.ok(agentCan(sa, "list", "deployments"), "reads cluster-wide");
+          assert.ok(agentCan(sa, "list", "customresourcedefinitions"), "reads which kinds exist");
+          assert.ok(!agentCan(sa, "get", "secrets", "default"), "reads no Secret outside its namespaces");
+          await eventually("dot-ai Ready as its own ServiceAccount", () => deploymentReady("dot-ai"));
+
+          pulumi(stack, ["config", "rm", "dot-ai-gateway:agentAccess"]);
+          pulumi(stack, ["config", "rm", "dot-ai-gateway:agentWriteNamespaces"]);
+          pulumiUp(stack);
+          assert.ok(agentCan("dot-ai", "create", "deployments", "default"), "back to the chart's reach");
+          assert.ok(!exists(["serviceaccount", sa, "-n", APP_NS]), "the program's ServiceAccount is gone");
+          kubectl(["delete", "namespace", writable, "--wait=false"]);
+        });
+
+        it("with allowPlaintextHttp, previews warn on every run what crosses the network in clear", () => {
+          setConfig(stack, { allowPlaintextHttp: "true" });
+          try {
+            const preview = pulumi(stack, ["preview", "--suppress-progress"]);
+            assert.match(
+              preview.stdout,
+              /allowPlaintextHttp is true\. The MCP endpoint http:\/\/dot-ai\.dev\.example\.com is served on plain HTTP/,
+            );
+            assert.match(preview.stdout, /bearer token/);
+          } finally {
+            pulumi(stack, ["config", "rm", "dot-ai-gateway:allowPlaintextHttp"]);
+          }
         });
       }
 

@@ -1,5 +1,5 @@
 /** Runs the real CLIs the end-to-end tests drive (pulumi against E2E_PROJECT, kubectl), and reads objects. */
-import { spawnSync } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { CORE_SCHEMA, loadAll } from "js-yaml";
@@ -38,6 +38,59 @@ export function run(cmd: string, args: string[], options: { allowFailure?: boole
 
 export function pulumi(stack: string, args: string[], options?: { allowFailure?: boolean }): Result {
   return run("pulumi", ["-C", PROJECT, "--non-interactive", ...args, "--stack", stack], options);
+}
+
+export interface Running {
+  child: ChildProcess;
+  done: Promise<Result>;
+  exited: boolean;
+  /** What it printed so far. */
+  stdout: string;
+}
+
+/** `pulumi ARGS` in its own process group (so that a kill reaches the engine and its plugins too). */
+export function startPulumi(stack: string, args: string[]): Running {
+  const child = spawn("pulumi", ["-C", PROJECT, "--non-interactive", ...args, "--stack", stack], {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  const running: Running = {
+    child,
+    exited: false,
+    stdout: "",
+    done: Promise.resolve({ status: -1, stdout: "", stderr: "" }),
+  };
+  child.stdout?.on("data", (d: Buffer) => (running.stdout += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  running.done = new Promise((resolve) =>
+    child.on("close", (code, signal) => {
+      running.exited = true;
+      resolve({
+        status: code ?? -1,
+        stdout: running.stdout,
+        stderr: stderr + (signal ? `\n[ended by ${signal}]` : ""),
+      });
+    }),
+  );
+  return running;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` (every `everyMs`) while `running` runs; true once it holds, false when the run ended first. */
+export async function whileRunning(
+  running: Running,
+  check: () => boolean,
+  timeoutMs = 120_000,
+  everyMs = 200,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!running.exited && Date.now() < deadline) {
+    if (check()) return true;
+    await sleep(everyMs);
+  }
+  return false;
 }
 
 /** `pulumi up` without a preview, as a user would after one. */

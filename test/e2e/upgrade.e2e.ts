@@ -1,7 +1,7 @@
 /**
  * Upgrades of a running stack. The program's own: a stack deployed by the code as it was before
- * the components named their children after themselves moves to today's code with updates only,
- * no replacement. The chart's: moving from the floor chart to the newest one is a config change
+ * the components named their children after themselves (and before port 80 only redirected) moves
+ * to today's code with updates only, no replacement, and dot-ai stays attached on 443 throughout. The chart's: moving from the floor chart to the newest one is a config change
  * and one `pulumi up`: the token stays, the pods roll onto the new chart, and everything is Ready.
  */
 import * as assert from "assert";
@@ -11,16 +11,20 @@ import * as path from "path";
 
 import { CHART_VERSIONS, deployment, deploymentReady, deploymentsOf, qdrantReady, secretData } from "./dot-ai";
 import {
+  EG_CONTROLLER,
   KubeObject,
   PROJECT,
   chartPackage,
   eventually,
   exists,
+  kubectlJson,
   pulumi,
   pulumiUp,
   run,
   setConfig,
+  startPulumi,
   timeSuite,
+  whileRunning,
 } from "./tools";
 
 const [FROM, TO] = [CHART_VERSIONS[0], CHART_VERSIONS[CHART_VERSIONS.length - 1]];
@@ -96,16 +100,71 @@ describe(`upgrade of a running ${STACK} stack from chart ${FROM} to ${TO}`, () =
     if (earlierProject) fs.rmSync(earlierProject, { recursive: true, force: true });
   });
 
-  it("moves from the code before the children were renamed with updates only: nothing replaced, created or deleted", () => {
+  it("moves from the code before the children were renamed with updates only: nothing replaced or deleted", () => {
     const preview = pulumi(STACK, ["preview", "--json", "--suppress-progress"]);
     const ops = plannedOperations(preview.stdout);
     const changed = [...ops].filter(([, op]) => op !== "same" && op !== "update");
-    assert.deepStrictEqual(changed, [], "every child is found under its earlier name (aliases)");
-    // The preview lists what changes: the Gateway (renamed) and the Secret gain the patchForce
-    // annotation, found under their new names through the aliases.
+    // The one new object: port 80's redirect to HTTPS, which that code did not have.
+    assert.deepStrictEqual(
+      changed,
+      [["platform-https-redirect", "create"]],
+      "every child is found under its earlier name (aliases)",
+    );
+    // The preview lists what changes: the Gateway (renamed) gains the patchForce annotation and
+    // its port-80 listener stops admitting apps; the Secret gains the annotation too.
     assert.strictEqual(ops.get("platform-gateway"), "update", JSON.stringify([...ops]));
     assert.strictEqual(ops.get("dot-ai-secrets"), "update", JSON.stringify([...ops]));
-    pulumiUp(STACK);
+  });
+
+  it("keeps dot-ai attached on 443 at every moment of that up, and ends with port 80 only redirecting", async () => {
+    const gateway = ["gateway", "cluster-gateway", "-n", "gateway-system"];
+    const https = (gw: KubeObject) => (gw.status?.listeners ?? []).find((l: KubeObject) => l.name === "https");
+    const http = (gw: KubeObject) => (gw.status?.listeners ?? []).find((l: KubeObject) => l.name === "http");
+    const dotAiAccepted = () =>
+      (kubectlJson(["get", "httproute", "dot-ai", "-n", "dot-ai"]).status?.parents ?? []).some(
+        (p: KubeObject) =>
+          p.controllerName === EG_CONTROLLER &&
+          (p.conditions ?? []).some((c: KubeObject) => c.type === "Accepted" && c.status === "True"),
+      );
+    await eventually("dot-ai attached on both ports before the up (the old code served it on 80 too)", () => {
+      const gw = kubectlJson(gateway);
+      return https(gw)?.attachedRoutes === 1 && http(gw)?.attachedRoutes === 1 && dotAiAccepted();
+    });
+
+    const up = startPulumi(STACK, ["up", "--yes", "--skip-preview", "--suppress-progress"]);
+    const gaps: string[] = [];
+    let polls = 0;
+    await whileRunning(
+      up,
+      () => {
+        polls++;
+        const attached = https(kubectlJson(gateway))?.attachedRoutes;
+        if (attached !== 1 || !dotAiAccepted())
+          gaps.push(`${new Date().toISOString()} https attachedRoutes=${attached}`);
+        return false;
+      },
+      600_000,
+      250,
+    );
+    const result = await up.done;
+    assert.strictEqual(result.status, 0, result.stderr.slice(-3000));
+    assert.ok(polls >= 5, `polled ${polls} times during the up`);
+    assert.deepStrictEqual(gaps, [], "443 lost dot-ai's route during the up");
+    await eventually(
+      "port 80 to count only the redirect, admitted from gateway-system alone",
+      () => {
+        const gw = kubectlJson(gateway);
+        const redirect = kubectlJson(["get", "httproute", "cluster-gateway-https-redirect", "-n", "gateway-system"]);
+        return (
+          gw.spec.listeners[0].allowedRoutes.namespaces.from === "Same" &&
+          http(gw)?.attachedRoutes === 1 &&
+          (redirect.status?.parents ?? []).some((p: KubeObject) =>
+            (p.conditions ?? []).some((c: KubeObject) => c.type === "Accepted" && c.status === "True"),
+          )
+        );
+      },
+      60_000,
+    );
     assert.strictEqual(secretData()["auth-token"], token, "the token is unchanged: the password was not replaced");
     assert.strictEqual(podTemplate().image, before_.image, "the release was not reinstalled");
   });

@@ -1,0 +1,149 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import { FORCE_APPLY } from "./apply";
+import { GATEWAY_API_GROUP } from "./gateway-api";
+
+/** The plain-HTTP listener's name, on the shared Gateway and on the chart's. */
+export const HTTP_LISTENER = "http";
+
+/**
+ * 301 is in every implementation's core support (303/307/308 are extended); MCP clients are given
+ * the https:// URL, so the redirect is for people and stale configurations, which it points to HTTPS
+ * instead of serving them in clear.
+ */
+export const REDIRECT_STATUS = 301;
+
+export interface HttpsRedirectRouteArgs {
+  /** Where the route lives: a namespace the listener admits and no application route is in. */
+  readonly namespace: pulumi.Input<string>;
+  /** The route's own name. */
+  readonly routeName: string;
+  /** The Gateway whose plain-HTTP listener (`http`) the route attaches to. */
+  readonly gateway: { readonly name: string; readonly namespace: pulumi.Input<string> };
+  /**
+   * The hosts it redirects.
+   * @default [] (every host the listener serves)
+   */
+  readonly hostnames?: readonly string[];
+}
+
+/**
+ * The only route on a plain-HTTP listener: every request is answered with a redirect to the same
+ * host and path over HTTPS, so nothing but that answer crosses port 80.
+ */
+export function httpsRedirectRoute(
+  name: string,
+  args: HttpsRedirectRouteArgs,
+  opts: pulumi.CustomResourceOptions,
+): k8s.apiextensions.CustomResource {
+  return new k8s.apiextensions.CustomResource(
+    name,
+    {
+      apiVersion: `${GATEWAY_API_GROUP}/v1`,
+      kind: "HTTPRoute",
+      metadata: { name: args.routeName, namespace: args.namespace },
+      spec: {
+        parentRefs: [
+          {
+            group: GATEWAY_API_GROUP,
+            kind: "Gateway",
+            name: args.gateway.name,
+            namespace: args.gateway.namespace,
+            sectionName: HTTP_LISTENER,
+          },
+        ],
+        ...(args.hostnames?.length ? { hostnames: [...args.hostnames] } : {}),
+        rules: [
+          { filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: REDIRECT_STATUS } }] },
+        ],
+      },
+    },
+    opts,
+  );
+}
+
+/** The label every namespace carries with its own name (Kubernetes 1.22+), for a selector of exactly one. */
+const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+export interface ChartGatewayHttpsRedirectArgs {
+  /** The Gateway the chart created (`<fullname>-http`, in the release's namespace). */
+  readonly gateway: { readonly name: string; readonly namespace: pulumi.Input<string> };
+  /** The host the chart's HTTPS listener serves; port 80 answers for it alone. */
+  readonly hostname: string;
+  /** A namespace of its own for the redirect route (created here); see the class comment. */
+  readonly redirectNamespace: string;
+  /**
+   * Whatever decides the chart's listeners (chart version, hostname, TLS Secret): when it changes,
+   * Helm's upgrade rewrites the Gateway's whole listener list, dropping the one added here, and the
+   * patch must be applied again after it.
+   */
+  readonly chartListeners: string;
+}
+
+/**
+ * Port 80 of the chart's Gateway (creation pattern), only redirecting to HTTPS.
+ *
+ * The chart cannot do this itself: its listeners admit routes from their own namespace, and its
+ * HTTPRoute names no listener, so it attaches to every listener of the Gateway, a port-80 one
+ * included. So the chart renders the HTTPS listener only, and this component adds, by a server-side
+ * apply patch of its own field manager, a port-80 listener that admits routes from one other
+ * namespace only, where the redirect route is the only route.
+ */
+export class ChartGatewayHttpsRedirect extends pulumi.ComponentResource {
+  public readonly namespace: k8s.core.v1.Namespace;
+  public readonly listener: k8s.apiextensions.CustomResourcePatch;
+  public readonly route: k8s.apiextensions.CustomResource;
+
+  constructor(name: string, args: ChartGatewayHttpsRedirectArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("dot-ai-gateway:https-redirect:ChartGatewayHttpsRedirect", name, {}, opts);
+    this.namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: args.redirectNamespace } },
+      { parent: this },
+    );
+    this.listener = new k8s.apiextensions.CustomResourcePatch(
+      `${name}-listener`,
+      {
+        apiVersion: `${GATEWAY_API_GROUP}/v1`,
+        kind: "Gateway",
+        metadata: {
+          name: args.gateway.name,
+          namespace: args.gateway.namespace,
+          annotations: { [CHART_LISTENERS_ANNOTATION]: args.chartListeners, ...FORCE_APPLY },
+        },
+        spec: {
+          listeners: [
+            {
+              name: HTTP_LISTENER,
+              protocol: "HTTP",
+              port: 80,
+              hostname: args.hostname,
+              allowedRoutes: {
+                namespaces: {
+                  from: "Selector",
+                  selector: { matchLabels: { [NAMESPACE_NAME_LABEL]: args.redirectNamespace } },
+                },
+              },
+            },
+          ],
+        },
+      },
+      { parent: this },
+    );
+    this.route = httpsRedirectRoute(
+      `${name}-route`,
+      {
+        namespace: this.namespace.metadata.name,
+        routeName: `${args.gateway.name}-https-redirect`,
+        gateway: args.gateway,
+        hostnames: [args.hostname],
+      },
+      { parent: this, dependsOn: [this.listener] },
+    );
+    this.registerOutputs({});
+  }
+}
+
+/** On the chart's Gateway, what the port-80 listener was last added for (see `chartListeners`). */
+export const CHART_LISTENERS_ANNOTATION = "dot-ai-gateway/http-listener-for";
