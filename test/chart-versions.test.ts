@@ -157,3 +157,18 @@ describe("chart versions", () => {
     assert.strictEqual(release.inputs.version, undefined);
   });
 });
+
+describe("the vendored chart packages", () => {
+  // The upstream release pipeline sets both image tags to the release; a package made from the tag
+  // alone runs the previous release's images (an earlier copy here did).
+  for (const [version, file] of Object.entries(REAL_CHARTS)) {
+    it(`${version} runs its own release's images (dot-ai${version.startsWith("0.") ? "" : " and agentic-tools"})`, () => {
+      const values = load(readPackagedChartFile(file, "values.yaml") ?? "", { schema: CORE_SCHEMA }) as {
+        image: { tag: string };
+        plugins?: Record<string, { image?: { tag: string } }>;
+      };
+      assert.strictEqual(values.image.tag, version);
+      if (values.plugins) assert.strictEqual(values.plugins["agentic-tools"].image?.tag, version);
+    });
+  }
+});
