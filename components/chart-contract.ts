@@ -18,8 +18,6 @@ export const DEFAULT_CHART = "oci://ghcr.io/vfarcic/dot-ai/charts/dot-ai";
 export const MIN_CHART_VERSION = "0.170.0";
 /** The newest release whose package was verified end to end (test/charts). */
 export const DEFAULT_CHART_VERSION = "2.2.2";
-/** Chart versions whose packages are vendored in test/charts and deployed by the end-to-end tests. */
-export const VERIFIED_CHART_VERSIONS = ["0.170.0", "1.25.0", "2.2.2"] as const;
 
 /** Helm limits release names to 53 characters (it appends suffixes to derived names). */
 export const MAX_RELEASE_NAME_LENGTH = 53;

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 
 import { DOT_AI_PREVIOUS_NAMES, DotAi, DotAiArgs } from "../components/app";
+import { GatewayApiCrds, ManifestObject } from "../components/crds";
 import { earlierName } from "../components/names";
 import { SHARED_GATEWAY_PREVIOUS_NAMES, SharedGateway, SharedGatewayArgs } from "../components/platform";
 import { RecordedResource, TYPES, runProgram } from "./harness";
@@ -87,5 +88,26 @@ describe("components", () => {
     assert.deepStrictEqual(earlierName("x", "x", "kubernetes:gateway.networking.k8s.io/v1beta1:ReferenceGrant"), [
       { name: "x", type: "kubernetes:gateway.networking.k8s.io/v1beta1:ReferenceGrant" },
     ]);
+  });
+
+  it("keep the Gateway API CRDs on destroy unless told otherwise (deleting a CRD deletes every object of its kind)", async () => {
+    const objects: ManifestObject[] = [
+      {
+        apiVersion: "apiextensions.k8s.io/v1",
+        kind: "CustomResourceDefinition",
+        metadata: { name: "gateways.gateway.networking.k8s.io" },
+        spec: { group: "gateway.networking.k8s.io", names: { kind: "Gateway" } },
+      },
+    ];
+    const retained = await childrenOf(() => new GatewayApiCrds("crds", { objects }));
+    assert.deepStrictEqual(
+      retained.map((r) => [r.name, r.retainOnDelete]),
+      [["gateways.gateway.networking.k8s.io", true]],
+    );
+    const deleted = await childrenOf(() => new GatewayApiCrds("crds", { objects, retainOnDelete: false }));
+    assert.deepStrictEqual(
+      deleted.map((r) => r.retainOnDelete),
+      [false],
+    );
   });
 });
