@@ -65,6 +65,8 @@ export interface Expectations {
   /** The public host name ("" on a platform stack). */
   hostname: string;
   https: boolean;
+  /** The stack said `allowPlaintextHttp`: the endpoint may be served on a plain-HTTP listener. */
+  plaintextHttp: boolean;
   url?: string;
   /** The Gateway API bundle the stack installs, when it installs one. */
   gatewayApiVersion?: string;
@@ -162,6 +164,8 @@ export function expectationsFrom(stack: string, config: ConfigResult, outputs: S
       mode,
       hostname,
       https,
+      // Older configs (from before the key) served plain HTTP as they were told.
+      plaintextHttp: "plaintextHttp" in c ? c.plaintextHttp : shared?.plaintextHttp ?? !https,
       ...(outputs.url !== undefined ? { url: outputs.url } : {}),
       ...(crds?.install ? { gatewayApiVersion: crds.version } : {}),
       gateway,

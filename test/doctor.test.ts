@@ -69,7 +69,10 @@ function expectations(
     mode: prod ? "reference" : "creation",
     gatewayName: prod ? "cluster-gateway" : "dot-ai-http",
     gatewayNamespace: prod ? "gateway-system" : "dot-ai",
-    url: prod ? "https://dot-ai.example.com" : "http://dot-ai.dev.example.com",
+    url:
+      values.https === "false"
+        ? `http://${base.hostname}`
+        : `https://${prod ? "dot-ai.example.com" : "dot-ai.dev.example.com"}`,
     authTokenDigest: sha256(TOKEN),
   });
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
@@ -101,7 +104,8 @@ function prodGateway(): Gateway {
     spec: {
       gatewayClassName: "eg",
       listeners: [
-        { name: "http", protocol: "HTTP", port: 80, allowedRoutes },
+        // Port 80 admits only the platform's redirect, from the Gateway's own namespace.
+        { name: "http", protocol: "HTTP", port: 80, allowedRoutes: { namespaces: { from: "Same" } } },
         {
           name: "https",
           protocol: "HTTPS",
@@ -131,20 +135,36 @@ function devGateway(): Gateway {
       gatewayClassName: "eg",
       listeners: [
         {
+          name: "https",
+          protocol: "HTTPS",
+          port: 443,
+          hostname: "dot-ai.dev.example.com",
+          allowedRoutes: { namespaces: { from: "Same" } },
+          tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: "dot-ai-tls" }] },
+        },
+        // The program's port 80, admitting only the redirect's own namespace.
+        {
           name: "http",
           protocol: "HTTP",
           port: 80,
           hostname: "dot-ai.dev.example.com",
-          allowedRoutes: { namespaces: { from: "Same" } },
+          allowedRoutes: {
+            namespaces: {
+              from: "Selector",
+              selector: { matchLabels: { "kubernetes.io/metadata.name": "dot-ai-https-redirect" } },
+            },
+          },
         },
       ],
     },
     status: {
       addresses: [{ type: "IPAddress", value: "10.96.0.21" }],
       conditions: [ok("Accepted"), ok("Programmed")],
-      listeners: [
-        { name: "http", attachedRoutes: 1, conditions: [ok("Accepted"), ok("ResolvedRefs"), ok("Programmed")] },
-      ],
+      listeners: ["https", "http"].map((name) => ({
+        name,
+        attachedRoutes: 1,
+        conditions: [ok("Accepted"), ok("ResolvedRefs"), ok("Programmed")],
+      })),
     },
   };
 }
@@ -172,12 +192,13 @@ function route(gateway: Gateway, hostname: string): HTTPRoute {
   };
 }
 
-function certificate(): Certificate {
+function certificate(stack: "prod" | "dev" = "prod"): Certificate {
+  const prod = stack === "prod";
   return {
-    metadata: { name: "wildcard", namespace: "gateway-system", generation: 1 },
+    metadata: { name: prod ? "wildcard" : "dot-ai-tls", namespace: prod ? "gateway-system" : "dot-ai", generation: 1 },
     spec: {
-      secretName: "wildcard-tls",
-      dnsNames: ["*.example.com", "example.com"],
+      secretName: prod ? "wildcard-tls" : "dot-ai-tls",
+      dnsNames: prod ? ["*.example.com", "example.com"] : ["dot-ai.dev.example.com"],
       issuerRef: { name: "letsencrypt-prod", kind: "ClusterIssuer" },
     },
     status: { conditions: [ok("Ready")], notAfter: "2027-02-24T12:00:00Z", renewalTime: "2027-01-25T12:00:00Z" },
@@ -234,20 +255,17 @@ function healthy(stack: "prod" | "dev"): { x: Expectations; s: Snapshot } {
       digests: { "auth-token": sha256(TOKEN) },
     },
   };
-  if (stack === "prod") {
-    s.tls = {
-      secretName: "wildcard-tls",
-      namespace: "gateway-system",
-      secret: {
-        name: "wildcard-tls",
-        namespace: "gateway-system",
-        keys: ["ca.crt", "tls.crt", "tls.key"],
-        digests: {},
-      },
-      certManager: true,
-      certificate: certificate(),
-    };
-  }
+  const tls =
+    stack === "prod"
+      ? { name: "wildcard-tls", namespace: "gateway-system" }
+      : { name: "dot-ai-tls", namespace: "dot-ai" };
+  s.tls = {
+    secretName: tls.name,
+    namespace: tls.namespace,
+    secret: { ...tls, keys: ["ca.crt", "tls.crt", "tls.key"], digests: {} },
+    certManager: true,
+    certificate: certificate(stack),
+  };
   return { x, s };
 }
 
@@ -295,8 +313,13 @@ describe("doctor", () => {
     it("dev on chart 0.170.0: the chart's Gateway, no agentic-tools, an optional auth key, the external-dns hostname", () => {
       const x = expectations("dev", {}, "0.170.0");
       assert.strictEqual(x.gateway.owner, "chart");
-      assert.strictEqual(x.https, false);
-      assert.strictEqual(x.tls, undefined);
+      assert.strictEqual(x.https, true);
+      assert.deepStrictEqual(x.tls, {
+        secretName: "dot-ai-tls",
+        namespace: "dot-ai",
+        clusterIssuer: "letsencrypt-prod",
+      });
+      assert.strictEqual(x.plaintextHttp, false);
       assert.deepStrictEqual(x.app?.deployments, ["dot-ai"]);
       assert.strictEqual(x.app?.authKeyRequired, false);
       assert.strictEqual(x.app?.externalDnsHostname, "dot-ai.dev.example.com");
@@ -399,7 +422,7 @@ describe("doctor", () => {
         const results = diagnose(x, s);
         assert.deepStrictEqual(failing(results), []);
         const skipped = results.filter((r) => r.status === "skip").map((r) => r.id);
-        assert.deepStrictEqual(skipped, stack === "prod" ? ["external-dns"] : ["tls"]);
+        assert.deepStrictEqual(skipped, stack === "prod" ? ["external-dns"] : []);
       });
     }
 
@@ -596,6 +619,24 @@ describe("doctor", () => {
       assert.match(r.cause!, /no listener of the Gateway admits routes from this namespace/);
     });
 
+    it("a plain-HTTP listener admitting the route fails it: the endpoint is served in clear", () => {
+      // A port-80 listener as the shared Gateway had it before it only redirected.
+      const { x, s } = healthy("prod");
+      s.gateway!.spec.listeners[0].allowedRoutes = s.gateway!.spec.listeners[1].allowedRoutes;
+      const r = checkRoute(x, s, NONE);
+      assert.strictEqual(r.status, "fail");
+      assert.match(
+        r.summary,
+        /plain-HTTP listener http \(port 80\) admits the route: the MCP endpoint is served in clear/,
+      );
+      assert.match(r.fix![0], /pulumi up --refresh/);
+      // Said in so many words: no finding.
+      const allowed = expectations("prod", { allowPlaintextHttp: "true" });
+      assert.strictEqual(checkRoute(allowed, s, NONE).status, "pass");
+      // The program's own port 80 in dev admits only the redirect's namespace.
+      assert.strictEqual(checkRoute(healthy("dev").x, healthy("dev").s, NONE).status, "pass");
+    });
+
     it("NoMatchingListenerHostname: the listener hostname against the route's", () => {
       const { x, s } = healthy("dev");
       s.gateway!.spec.listeners[0].hostname = "other.example.com";
@@ -604,7 +645,7 @@ describe("doctor", () => {
       assert.match(r.summary, /NoMatchingListenerHostname/);
       assert.match(
         r.cause!,
-        /route is for dot-ai\.dev\.example\.com but the admitting listeners serve http: other\.example\.com/,
+        /route is for dot-ai\.dev\.example\.com but the admitting listeners serve https: other\.example\.com/,
       );
       assert.match(r.fix![0], /pulumi config set dot-ai-gateway:hostname/);
     });
@@ -729,7 +770,8 @@ describe("doctor", () => {
     });
 
     it("plain HTTP stacks skip it", () => {
-      assert.strictEqual(checkTls(healthy("dev").x, healthy("dev").s).status, "skip");
+      const plain = expectations("dev", { https: "false", allowPlaintextHttp: "true" });
+      assert.strictEqual(checkTls(plain, healthy("dev").s).status, "skip");
     });
   });
 

@@ -77,6 +77,26 @@ function selectedListeners(gw: Gateway, ref: ParentRef): Listener[] {
   );
 }
 
+/**
+ * The plain-HTTP listeners that admit the route (by sectionName/port, kind, namespace and hostname):
+ * the chart's route names no listener, so every one of them serves dot-ai in clear.
+ */
+export function plaintextListeners(
+  gw: Gateway,
+  route: HTTPRoute,
+  ref: ParentRef,
+  namespaceLabels: Record<string, string>,
+): Listener[] {
+  const routeNs = route.metadata.namespace ?? "";
+  return selectedListeners(gw, ref).filter(
+    (l) =>
+      l.protocol === "HTTP" &&
+      kindAllowed(l) &&
+      namespaceAllowed(l, gw.metadata.namespace ?? "", routeNs, namespaceLabels) &&
+      hostnamesIntersect(l.hostname, route.spec.hostnames ?? []),
+  );
+}
+
 interface Verdict {
   summary: string;
   cause: string;
@@ -282,6 +302,20 @@ export function checkRoute(x: Expectations, s: Snapshot, prior: ReadonlyMap<stri
         problems.push({ summary: `${type} ${describeCondition(c)}`, cause, fix });
       }
     }
+  }
+
+  const inClear = plaintextListeners(gw, route, ref, labels);
+  if (inClear.length > 0 && !x.plaintextHttp) {
+    const names = inClear.map((l) => `${l.name} (port ${l.port})`).join(", ");
+    problems.push({
+      summary: `plain-HTTP listener ${names} admits the route: the MCP endpoint is served in clear`,
+      cause: `the route names no listener, so it attaches to every listener that admits its namespace; ${names} does, so the bearer token and every tool call can cross the network unencrypted, and the stack did not say allowPlaintextHttp`,
+      fix: [
+        x.gateway.owner === "platform"
+          ? gatewayOwnerFix(x, `let port 80 admit only a redirect to HTTPS, not namespace ${routeNs}`)
+          : refreshFix(x),
+      ],
+    });
   }
 
   const hostnames = route.spec.hostnames ?? [];
