@@ -283,13 +283,20 @@ export class DotAi extends pulumi.ComponentResource {
     }
 
     if (args.httpsRedirectOn) {
+      if (!tls) {
+        throw new pulumi.ResourceError(
+          `DotAi ${name}: httpsRedirectOn needs certificate, the HTTPS listener the redirect points to`,
+          this,
+        );
+      }
       this.httpsRedirect = new ChartGatewayHttpsRedirect(
         names.httpsRedirect,
         {
           gateway: { name: args.httpsRedirectOn, namespace: namespace.metadata.name },
           hostname: args.settings.hostname,
           redirectNamespace: httpsRedirectNamespace(args.namespace),
-          chartListeners: [args.chartVersion, args.settings.hostname, tls?.secretName ?? ""].join(" "),
+          tlsSecretName: tls.secretName,
+          chartVersion: args.chartVersion,
         },
         { parent: this, dependsOn: [release] },
       );

@@ -71,14 +71,16 @@ export interface ChartGatewayHttpsRedirectArgs {
   readonly gateway: { readonly name: string; readonly namespace: pulumi.Input<string> };
   /** The host the chart's HTTPS listener serves; port 80 answers for it alone. */
   readonly hostname: string;
+  /** The Secret the chart's HTTPS listener serves (see the listeners below for why it is needed). */
+  readonly tlsSecretName: string;
   /** A namespace of its own for the redirect route (created here); see the class comment. */
   readonly redirectNamespace: string;
   /**
-   * Whatever decides the chart's listeners (chart version, hostname, TLS Secret): when it changes,
-   * Helm's upgrade rewrites the Gateway's whole listener list, dropping the one added here, and the
-   * patch must be applied again after it.
+   * The chart version: an upgrade can rewrite the Gateway's whole listener list (Helm's merge patch
+   * replaces it), dropping the one added here, so the patch must be applied again after it, as it
+   * is when the hostname or the TLS Secret changes.
    */
-  readonly chartListeners: string;
+  readonly chartVersion: string;
 }
 
 /**
@@ -110,10 +112,22 @@ export class ChartGatewayHttpsRedirect extends pulumi.ComponentResource {
         metadata: {
           name: args.gateway.name,
           namespace: args.gateway.namespace,
-          annotations: { [CHART_LISTENERS_ANNOTATION]: args.chartListeners, ...FORCE_APPLY },
+          annotations: { [CHART_LISTENERS_ANNOTATION]: args.chartVersion, ...FORCE_APPLY },
         },
         spec: {
+          // The chart's HTTPS listener, as the chart renders it, then ours: Pulumi diffs a patch
+          // against the live object's list item by item, so a patch of port 80 alone against the
+          // live [https, http] would show a change on every preview. The two managers own the
+          // HTTPS listener together, with equal values; deleting this patch removes only port 80.
           listeners: [
+            {
+              name: "https",
+              protocol: "HTTPS",
+              port: 443,
+              hostname: args.hostname,
+              tls: { mode: "Terminate", certificateRefs: [{ kind: "Secret", name: args.tlsSecretName }] },
+              allowedRoutes: { namespaces: { from: "Same" } },
+            },
             {
               name: HTTP_LISTENER,
               protocol: "HTTP",
@@ -145,5 +159,5 @@ export class ChartGatewayHttpsRedirect extends pulumi.ComponentResource {
   }
 }
 
-/** On the chart's Gateway, what the port-80 listener was last added for (see `chartListeners`). */
+/** On the chart's Gateway, the chart version its port-80 listener was last added for (see `chartVersion`). */
 export const CHART_LISTENERS_ANNOTATION = "dot-ai-gateway/http-listener-for";

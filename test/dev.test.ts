@@ -49,6 +49,15 @@ describe("dev stack (creation pattern)", () => {
     assert.strictEqual(listener.inputs.metadata.name, "dot-ai-http");
     assert.strictEqual(listener.inputs.metadata.namespace, "dot-ai");
     assert.deepStrictEqual(listener.inputs.spec.listeners, [
+      // The chart's HTTPS listener as the chart renders it (so the patch diffs cleanly), then port 80.
+      {
+        name: "https",
+        protocol: "HTTPS",
+        port: 443,
+        hostname: "dot-ai.dev.example.com",
+        tls: { mode: "Terminate", certificateRefs: [{ kind: "Secret", name: "dot-ai-tls" }] },
+        allowedRoutes: { namespaces: { from: "Same" } },
+      },
       {
         name: "http",
         protocol: "HTTP",
@@ -70,10 +79,7 @@ describe("dev stack (creation pattern)", () => {
   });
 
   it("re-applies that listener whenever a release upgrade could have rewritten the chart's listeners", async () => {
-    const key = (r: StackRun) =>
-      byType(r, TYPES.gatewayPatch).find((p) => p.inputs.spec)!.inputs.metadata.annotations[
-        "dot-ai-gateway/http-listener-for"
-      ];
+    const key = (r: StackRun) => JSON.stringify(byType(r, TYPES.gatewayPatch).find((p) => p.inputs.spec)!.inputs);
     const other = await runStack(devSpec({ tlsSecretName: "other-tls" }));
     const older = await runStack(devSpec({ chart: "test/charts/dot-ai-1.25.0.tgz" }));
     const rotated = await runStack(devSpec({ tokenRotation: "again" }));
