@@ -165,7 +165,7 @@ export function expectationsFrom(stack: string, config: ConfigResult, outputs: S
       hostname,
       https,
       // Older configs (from before the key) served plain HTTP as they were told.
-      plaintextHttp: "plaintextHttp" in c ? c.plaintextHttp : shared?.plaintextHttp ?? !https,
+      plaintextHttp: "plaintextHttp" in c ? c.plaintextHttp : (shared?.plaintextHttp ?? !https),
       ...(outputs.url !== undefined ? { url: outputs.url } : {}),
       ...(crds?.install ? { gatewayApiVersion: crds.version } : {}),
       gateway,
