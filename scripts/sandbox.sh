@@ -106,6 +106,7 @@ ${look_cert:+  $look_cert
   helm list -n dot-ai
   $REPO/toolchain/cluster.sh status   # processes, logs, GatewayClass, issuers, volumes
   pulumi -C $project stack output mcpConfig --show-secrets --stack $stack
+  pulumi -C $project preview --stack $stack --policy-pack $REPO/policy/analyzer   # the guardrails (policy/README.md)
 Run again to reuse everything (\`npm run sandbox -- $stack <version>\` moves the stack to another
 chart version of test/charts); stop it with: npm run sandbox:down
 TXT
