@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { FORCE_APPLY } from "./apply";
 import { GATEWAY_API_GROUP } from "./gateway-api";
 
 /** The plain-HTTP listener's name, on the shared Gateway and on the chart's. */
@@ -112,20 +111,25 @@ export class ChartGatewayHttpsRedirect extends pulumi.ComponentResource {
         metadata: {
           name: args.gateway.name,
           namespace: args.gateway.namespace,
-          annotations: { [CHART_LISTENERS_ANNOTATION]: args.chartVersion, ...FORCE_APPLY },
+          // No patchForce: a forced apply would take over any field whose value differs from the
+          // chart's, and deleting the patch would then remove it from the chart's listener (an
+          // HTTPS listener without certificateRefs, which the API server refuses). A conflict
+          // fails loudly instead.
+          annotations: { [CHART_LISTENERS_ANNOTATION]: args.chartVersion },
         },
         spec: {
-          // The chart's HTTPS listener, as the chart renders it, then ours: Pulumi diffs a patch
-          // against the live object's list item by item, so a patch of port 80 alone against the
-          // live [https, http] would show a change on every preview. The two managers own the
-          // HTTPS listener together, with equal values; deleting this patch removes only port 80.
+          // The chart's HTTPS listener exactly as the API server holds it (the chart's rendering,
+          // defaulted: certificateRefs carry group ""), then ours: Pulumi diffs a patch against the
+          // live list item by item, so a patch of port 80 alone against the live [https, http]
+          // would show a change on every preview. With equal values the two field managers own the
+          // HTTPS listener together, and deleting this patch removes only port 80.
           listeners: [
             {
               name: "https",
               protocol: "HTTPS",
               port: 443,
               hostname: args.hostname,
-              tls: { mode: "Terminate", certificateRefs: [{ kind: "Secret", name: args.tlsSecretName }] },
+              tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: args.tlsSecretName }] },
               allowedRoutes: { namespaces: { from: "Same" } },
             },
             {

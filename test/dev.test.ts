@@ -47,6 +47,11 @@ describe("dev stack (creation pattern)", () => {
   it("adds a port-80 listener to the chart's Gateway that admits only the redirect's namespace, after the release", () => {
     const listener = byType(run, TYPES.gatewayPatch).find((p) => p.inputs.spec)!;
     assert.strictEqual(listener.inputs.metadata.name, "dot-ai-http");
+    assert.strictEqual(
+      listener.inputs.metadata.annotations["pulumi.com/patchForce"],
+      undefined,
+      "never takes a field over from the chart (its deletion would then remove it)",
+    );
     assert.strictEqual(listener.inputs.metadata.namespace, "dot-ai");
     assert.deepStrictEqual(listener.inputs.spec.listeners, [
       // The chart's HTTPS listener as the chart renders it (so the patch diffs cleanly), then port 80.
@@ -55,7 +60,7 @@ describe("dev stack (creation pattern)", () => {
         protocol: "HTTPS",
         port: 443,
         hostname: "dot-ai.dev.example.com",
-        tls: { mode: "Terminate", certificateRefs: [{ kind: "Secret", name: "dot-ai-tls" }] },
+        tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: "dot-ai-tls" }] },
         allowedRoutes: { namespaces: { from: "Same" } },
       },
       {
