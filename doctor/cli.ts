@@ -23,7 +23,8 @@ Checks a deployed stack against the live cluster (read-only) and says what is wr
   --json      one JSON document for CI instead of the checklist
   --probe     also resolve the hostname and send one authenticated request to <url>/sse
               (only where the Gateway is reachable; off by default)
-  --cwd DIR   the Pulumi project directory (default: the current directory)
+  --cwd DIR   the Pulumi project directory (default: $DOT_AI_GATEWAY_PROJECT, which the local
+              sandbox's env.sh sets to its project copy, else the current directory)
 Exit code: 0 when no check failed, 1 when one did, 2 for a usage error.`;
 
 /** The options, or a usage error message. */
@@ -116,8 +117,17 @@ export async function runDoctor(options: CliOptions): Promise<Report> {
   return { stack: x.stack, about, checks };
 }
 
+/**
+ * Where the Pulumi project is when `--cwd` does not say: the local sandbox keeps its stacks' config
+ * in a copy of the project, named by DOT_AI_GATEWAY_PROJECT in its env.sh, so that the
+ * `npm run doctor -- <stack>` it prints works as typed.
+ */
+export function defaultProjectDir(env: NodeJS.ProcessEnv, cwd: string): string {
+  return env.DOT_AI_GATEWAY_PROJECT || cwd;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const parsed = parseArgs(argv, process.cwd());
+  const parsed = parseArgs(argv, defaultProjectDir(process.env, process.cwd()));
   if (parsed === "help") {
     console.log(USAGE);
     return 0;

@@ -69,6 +69,8 @@ tc_local_stack "$project" "$stack" "$chart_version"
   printf 'export PATH=%q\n' "$PATH"
   printf 'export PULUMI_HOME=%q PULUMI_BACKEND_URL=%q PULUMI_CONFIG_PASSPHRASE=%q\n' "$PULUMI_HOME" "$PULUMI_BACKEND_URL" "$PULUMI_CONFIG_PASSPHRASE"
   printf 'export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true\n'
+  # The project copy that holds the sandbox's stack config: `npm run doctor -- <stack>` reads it.
+  printf 'export DOT_AI_GATEWAY_PROJECT=%q\n' "$project"
 } >"$SANDBOX/env.sh"
 
 if [[ "$stack" == prod ]]; then

@@ -1,10 +1,12 @@
 /** doctor's command line, output, reading of the Pulumi CLI's JSON, and the opt-in probes (loopback only). */
 import * as assert from "assert";
+import * as fs from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
+import * as path from "path";
 
 import { judgeDns, judgeSse, probesSkipped, runProbes } from "../doctor/checks/probe";
-import { parseArgs } from "../doctor/cli";
+import { defaultProjectDir, parseArgs } from "../doctor/cli";
 import type { Expectations } from "../doctor/expectations";
 import { failed, toJson, toText } from "../doctor/report";
 import { fail, pass, skip } from "../doctor/result";
@@ -36,6 +38,13 @@ describe("doctor command line", () => {
     assert.deepStrictEqual(parseArgs(["a", "b"], "/p"), { error: "one stack only (got a and b)" });
     assert.deepStrictEqual(parseArgs(["--cwd"], "/p"), { error: "--cwd needs a value" });
     assert.strictEqual(parseArgs(["-h"], "/p"), "help");
+  });
+
+  it("reads the project the sandbox's env.sh names, so the command the sandbox prints works as typed", () => {
+    assert.strictEqual(defaultProjectDir({ DOT_AI_GATEWAY_PROJECT: "/sandbox/project" }, "/repo"), "/sandbox/project");
+    assert.strictEqual(defaultProjectDir({}, "/repo"), "/repo");
+    const sandbox = fs.readFileSync(path.join(__dirname, "..", "scripts", "sandbox.sh"), "utf8");
+    assert.match(sandbox, /export DOT_AI_GATEWAY_PROJECT=%q\\n' "\$project"/, "the sandbox's env.sh sets it");
   });
 
   it("prints a checklist with cause and fix under each failure, coloured only when asked", () => {
