@@ -75,6 +75,12 @@ export interface DotAiArgs {
    * @default { kind: "chart" }
    */
   readonly agentAccess?: AgentAccess;
+  /**
+   * The release's Helm description. A new one is how a repair goes through the engine: the release
+   * upgrades, and Helm creates every object of the release that was deleted.
+   * @default undefined (Helm's own)
+   */
+  readonly releaseDescription?: string;
 }
 
 /** The creation pattern's certificate: which Secret, from which ClusterIssuer, and whether to wait for it. */
@@ -231,6 +237,7 @@ export class DotAi extends pulumi.ComponentResource {
         version: args.chartIsLocal ? undefined : args.chartVersion,
         namespace: namespace.metadata.name,
         createNamespace: false,
+        description: args.releaseDescription,
         values: revision.apply((r) =>
           chartValues(args.chartVersion, { ...args.settings, serviceAccountName: this.agent?.name }, r),
         ),

@@ -8,12 +8,10 @@
  * manifest from Helm's record (the same read as the pending-revision check, stacks/release-check.ts)
  * and GETs each object's metadata, all at once, before anything is registered.
  *
- * When some are missing: on preview it warns, naming them; on `up` it creates them again exactly
- * as the deployed revision rendered them, with Helm's ownership label and annotations, so that the
- * release is whole and Helm's next upgrade patches them as its own. That is what Helm itself does
- * for a missing object when it upgrades a release (creates it from the manifest), without a new
- * revision: the stack's state and the release stay as they were, and the next preview shows no
- * changes. If creating fails, it warns with the command that re-applies the revision instead.
+ * It only reads. The repair goes through the engine: stacks/release-check.ts turns the missing
+ * objects into a change of the release's `description`, which `preview` shows as an update of the
+ * release and `up` performs as a Helm upgrade, in which Helm creates every object of the release
+ * that does not exist (as it always does on upgrade).
  */
 import * as zlib from "zlib";
 import { CORE_SCHEMA, loadAll } from "js-yaml";
@@ -37,15 +35,17 @@ export function describeObject(o: Pick<ChartObject, "kind" | "name" | "namespace
 }
 
 /**
- * The `manifest` of a Helm release record: `data` is the Secret's `release` value once the
- * Kubernetes base64 is undone, i.e. Helm's own base64 of the gzipped JSON (older Helm: plain JSON).
+ * The `manifest` and `info.description` of a Helm release record: `data` is the Secret's `release`
+ * value once the Kubernetes base64 is undone, i.e. Helm's own base64 of the gzipped JSON (older
+ * Helm: plain JSON).
  */
-export function releaseManifest(data: string): string {
+export function releaseRecord(data: string): { manifest: string; description?: string } {
   let bytes = Buffer.from(data, "base64");
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = zlib.gunzipSync(bytes);
-  const release = JSON.parse(bytes.toString("utf8")) as { manifest?: unknown };
+  const release = JSON.parse(bytes.toString("utf8")) as { manifest?: unknown; info?: { description?: unknown } };
   if (typeof release.manifest !== "string") throw new Error("the Helm release record has no manifest");
-  return release.manifest;
+  const description = release.info?.description;
+  return { manifest: release.manifest, ...(typeof description === "string" ? { description } : {}) };
 }
 
 /**
@@ -91,11 +91,11 @@ export interface KindInfo {
   namespaced: boolean;
 }
 
-/** The API path of an object (`collection` true: of the collection it is created in). */
-export function objectPath(o: ChartObject, kind: KindInfo, collection = false): string {
+/** The API path of an object. */
+export function objectPath(o: ChartObject, kind: KindInfo): string {
   const base = o.apiVersion.includes("/") ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
   const scope = kind.namespaced ? `/namespaces/${encodeURIComponent(o.namespace ?? "default")}` : "";
-  return `${base}${scope}/${kind.plural}${collection ? "" : `/${encodeURIComponent(o.name)}`}`;
+  return `${base}${scope}/${kind.plural}/${encodeURIComponent(o.name)}`;
 }
 
 /**
@@ -137,33 +137,10 @@ export function manifestObjects(manifest: string, releaseNamespace: string): Cha
   return objects;
 }
 
-/** The object as Helm would create it: in its namespace, with Helm's ownership label and annotations. */
-export function asHelmCreatesIt(o: ChartObject, release: string, releaseNamespace: string): Record<string, unknown> {
-  const metadata = (o.object.metadata ?? {}) as {
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  return {
-    ...o.object,
-    metadata: {
-      ...metadata,
-      ...(o.namespace ? { namespace: o.namespace } : {}),
-      labels: { ...metadata.labels, "app.kubernetes.io/managed-by": "Helm" },
-      annotations: {
-        ...metadata.annotations,
-        "meta.helm.sh/release-name": release,
-        "meta.helm.sh/release-namespace": releaseNamespace,
-      },
-    },
-  };
-}
-
 /** The cluster calls of this check; tests replace them so that no cluster is needed. */
 export const chartObjects = {
   /** The objects of `objects` the cluster does not have. */
   missing: readMissingObjects,
-  /** Creates each object, as Helm creates it; rejects naming those it could not create. */
-  create: createObjects,
 };
 
 const PARTIAL_OBJECT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
@@ -211,34 +188,4 @@ export async function readMissingObjects(selection: ClusterSelection, objects: C
     }),
   );
   return missing.filter((o): o is ChartObject => o !== undefined);
-}
-
-/** POSTs each object as Helm creates it (field manager `dot-ai-gateway`); already there is fine. */
-export async function createObjects(
-  selection: ClusterSelection,
-  objects: ChartObject[],
-  release: string,
-  releaseNamespace: string,
-): Promise<void> {
-  const request = await apiRequester(selection);
-  const kinds = await kindsOf(objects, request);
-  const failures = await Promise.all(
-    objects.map(async (o) => {
-      const kind = kinds.get(`${o.apiVersion}/${o.kind}`);
-      if (kind === undefined) return `${describeObject(o)} (${o.apiVersion} is not served)`;
-      const placed = kind.namespaced ? o : { ...o, namespace: undefined };
-      const path = `${objectPath(placed, kind, true)}?fieldManager=dot-ai-gateway`;
-      const res = await request("POST", path, asHelmCreatesIt(placed, release, releaseNamespace));
-      if (res.status === 201 || res.status === 200 || res.status === 409) return undefined;
-      let reason = `HTTP ${res.status}`;
-      try {
-        reason = (JSON.parse(res.body) as { message?: string }).message ?? reason;
-      } catch {
-        // not a Status object
-      }
-      return `${describeObject(o)} (${reason})`;
-    }),
-  );
-  const failed = failures.filter((f): f is string => f !== undefined);
-  if (failed.length > 0) throw new Error(`could not create ${failed.join(", ")}`);
 }

@@ -45,7 +45,7 @@ export async function deploy(config: StackConfig, apiKeys: ApiKeys): Promise<Dep
   // All before any resource is registered: a bundled Qdrant that can never get a volume stops
   // the program here, in seconds, instead of in Helm's 10-minute timeout, and a release left
   // pending by an interrupted run with the fix instead of Helm's "another operation is in progress".
-  const [objects] = await allChecks([
+  const [objects, , releaseDescription] = await allChecks([
     config.crds.install ? loadGatewayApiBundle(config.crds, apiNeeds(config)) : undefined,
     config.role === "combined" ? checkQdrantStorage(config.app) : undefined,
     config.role === "combined" ? checkHelmRelease(config.app) : undefined,
@@ -64,8 +64,8 @@ export async function deploy(config: StackConfig, apiKeys: ApiKeys): Promise<Dep
     : undefined;
   if (config.role === "platform") return deployPlatformStack(config, opts, crds);
   return config.mode === "reference"
-    ? deployReference(config, apiKeys, opts, crds)
-    : deployCreation(config, apiKeys, opts, crds);
+    ? deployReference(config, apiKeys, opts, releaseDescription, crds)
+    : deployCreation(config, apiKeys, opts, releaseDescription, crds);
 }
 
 /** The Gateway API kinds this stack creates (itself or through the chart), at the versions its bundle serves. */
@@ -145,7 +145,7 @@ function deployPlatformStack(
  * registered; then only the app's own namespace, token, Secret and release.
  */
 async function deployAppStack(config: AppStackConfig, apiKeys: ApiKeys): Promise<Deployment> {
-  const [facts] = await allChecks([
+  const [facts, , releaseDescription] = await allChecks([
     resolvePlatform(config),
     checkQdrantStorage(config.app),
     checkHelmRelease(config.app),
@@ -158,6 +158,7 @@ async function deployAppStack(config: AppStackConfig, apiKeys: ApiKeys): Promise
     { pattern: "reference", gatewayName: facts.gatewayName, gatewayNamespace: facts.gatewayNamespace },
     { ...config.namespaceLabels, ...facts.routeNamespaceLabels },
     [],
+    { releaseDescription },
   );
   return { gatewayName: facts.gatewayName, gatewayNamespace: facts.gatewayNamespace, app, platformFacts: facts };
 }
@@ -167,6 +168,7 @@ function deployReference(
   config: ReferenceConfig,
   apiKeys: ApiKeys,
   opts: pulumi.ComponentResourceOptions,
+  releaseDescription: string | undefined,
   crds?: GatewayApiCrds,
 ): Deployment {
   const platform = new SharedGateway(
@@ -182,6 +184,7 @@ function deployReference(
     { pattern: "reference", gatewayName: platform.gatewayName, gatewayNamespace: platform.gatewayNamespace },
     platform.routeNamespaceLabels,
     [platform.gateway],
+    { releaseDescription },
   );
   return {
     gatewayName: platform.gatewayName,
@@ -196,6 +199,7 @@ function deployCreation(
   config: CreationConfig,
   apiKeys: ApiKeys,
   opts: pulumi.ComponentResourceOptions,
+  releaseDescription: string | undefined,
   crds?: GatewayApiCrds,
 ): Deployment {
   const created = config.createdGateway;
@@ -222,6 +226,7 @@ function deployCreation(
         : undefined,
       certificate: created.tls && { ...created.tls, timeoutSeconds: created.waitTimeoutSeconds },
       httpsRedirectOn: created.tls && !created.plaintextHttp ? gatewayName : undefined,
+      releaseDescription,
     },
   );
   return { gatewayName, gatewayNamespace: config.app.namespace, app };
@@ -234,7 +239,7 @@ function deployApp(
   gateway: GatewayWiring,
   namespaceLabels: Record<string, string>,
   after: pulumi.Resource[],
-  creation: Pick<DotAiArgs, "awaitCreatedGateway" | "certificate" | "httpsRedirectOn"> = {},
+  extra: Pick<DotAiArgs, "awaitCreatedGateway" | "certificate" | "httpsRedirectOn" | "releaseDescription"> = {},
 ): DotAi {
   const app = config.app;
   const settings: ChartSettings = {
@@ -259,7 +264,7 @@ function deployApp(
       tokenRotation: app.tokenRotation,
       after,
       agentAccess: app.agentAccess,
-      ...creation,
+      ...extra,
     },
     opts,
   );

@@ -23,7 +23,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { chartFullname } from "../components/chart-contract";
 import { AppConfig } from "./config";
 import { allChecks, userError } from "./errors";
-import { ChartObject, chartObjects, describeObject, manifestObjects, releaseManifest } from "./chart-objects";
+import { ChartObject, chartObjects, describeObject, manifestObjects, releaseRecord } from "./chart-objects";
 import { ClusterSelection, apiRequester, clusterSelection, withTimeout } from "./kube-client";
 
 /** One revision of a Helm release, as its storage Secret's labels record it. */
@@ -32,6 +32,8 @@ export interface HelmRevision {
   status: string;
   /** The rendered objects (Helm's `manifest`), read for the deployed revision only. */
   manifest?: string;
+  /** The revision's description (Helm's `info.description`), read with the manifest. */
+  description?: string;
 }
 /** Which release: the app's namespace and release name. */
 export type ReleaseName = Pick<AppConfig, "namespace" | "releaseName">;
@@ -65,12 +67,21 @@ export const helmRevisions = {
 /**
  * Stops the program when the release's name is taken by another namespace's release, or when its
  * newest revision is pending, naming the fix; otherwise, when the newest revision is deployed,
- * makes sure its objects exist (see stacks/chart-objects.ts).
+ * checks that its objects exist (see stacks/chart-objects.ts). Returns the `description` the
+ * release is to be given (see `releaseDescription`).
  */
-export async function checkHelmRelease(app: ReleaseName): Promise<void> {
+export async function checkHelmRelease(app: ReleaseName): Promise<string | undefined> {
   const selection = clusterSelection();
   const [revisions] = await allChecks([notStuck(app, selection), checkReleaseNameFree(app, selection)]);
-  if (revisions !== undefined) await checkChartObjects(app, selection, revisions);
+  return revisions === undefined ? undefined : releaseDescription(app, selection, revisions);
+}
+
+/** How a description of this program's starts, so that it is told from Helm's own ("Upgrade complete"). */
+export const REPAIR_DESCRIPTION_PREFIX = "dot-ai-gateway: ";
+
+/** The description that makes the release upgrade, so that Helm creates `missing` again. */
+export function repairDescription(missing: readonly ChartObject[], revision: number): string {
+  return `${REPAIR_DESCRIPTION_PREFIX}re-creates ${missing.map(describeObject).join(", ")}, missing from revision ${revision}`;
 }
 
 /** The release's revisions once none is left pending (undefined when they cannot be read). */
@@ -164,16 +175,20 @@ export function deployedRevision(revisions: HelmRevision[]): HelmRevision | unde
 }
 
 /**
- * Objects of the deployed revision deleted by hand: named on preview, created again on `up`
- * (as Helm rendered them); a warning either way, with the fix when creating them failed.
+ * The release's `description`: when objects of the deployed revision were deleted by hand, a new
+ * one naming them, so that `preview` shows an update of the release and `up` upgrades it (Helm
+ * creates every object of the release that does not exist); otherwise the deployed revision's own,
+ * when this program set it, so that an earlier repair stays a no-change. Program code writes
+ * nothing to the cluster. Undefined: Helm's default.
  */
-async function checkChartObjects(
+async function releaseDescription(
   app: ReleaseName,
   selection: ClusterSelection,
   revisions: HelmRevision[],
-): Promise<void> {
+): Promise<string | undefined> {
   const deployed = deployedRevision(revisions);
-  if (deployed?.manifest === undefined) return;
+  if (deployed?.manifest === undefined) return undefined;
+  const kept = deployed.description?.startsWith(REPAIR_DESCRIPTION_PREFIX) ? deployed.description : undefined;
   const release = `Helm release ${app.releaseName} (namespace ${app.namespace}, revision ${deployed.version})`;
   let missing: ChartObject[];
   try {
@@ -183,30 +198,15 @@ async function checkChartObjects(
     await pulumi.log.warn(
       `Could not check that the objects of the ${release} exist (${(error as Error).message}); skipping that check.`,
     );
-    return;
+    return kept;
   }
-  if (missing.length === 0) return;
-  const names = missing.map(describeObject).join(", ");
-  const why = `deleted by hand? The release resource tracks its revision, not its objects, so Pulumi sees no change`;
-  if (pulumi.runtime.isDryRun()) {
-    await pulumi.log.warn(
-      `${missing.length} object(s) of the ${release} are missing from the cluster: ${names} (${why}). ` +
-        `pulumi up creates them again as revision ${deployed.version} rendered them.`,
-    );
-    return;
-  }
-  try {
-    await withTimeout(chartObjects.create(selection, missing, app.releaseName, app.namespace), helmRevisions.timeoutMs);
-  } catch (error) {
-    await pulumi.log.warn(
-      `${missing.length} object(s) of the ${release} are missing from the cluster: ${names} (${why}), and creating them again failed: ${(error as Error).message}.\n` +
-        `  Fix: re-apply the deployed revision, then record it: helm rollback ${app.releaseName} ${deployed.version} -n ${app.namespace} && pulumi up --refresh`,
-    );
-    return;
-  }
+  if (missing.length === 0) return kept;
   await pulumi.log.warn(
-    `Created again ${missing.length} missing object(s) of the ${release}, as that revision rendered them: ${names} (${why}).`,
+    `${missing.length} object(s) of the ${release} are missing from the cluster: ${missing.map(describeObject).join(", ")} ` +
+      `(deleted by hand? The release resource tracks its revision, not its objects). ` +
+      `${pulumi.runtime.isDryRun() ? "pulumi up upgrades" : "Upgrading"} the release with a new description, and Helm creates them again from the chart.`,
   );
+  return repairDescription(missing, deployed.version);
 }
 
 /**
@@ -228,17 +228,16 @@ export async function readHelmRevisions(
   };
   const selector = `owner=helm,name=${release}`;
   const [all, deployed] = await Promise.all([list(selector, PARTIAL_LIST), list(`${selector},status=deployed`)]);
-  const manifests = new Map<number, string>();
+  const records = new Map<number, ReturnType<typeof releaseRecord>>();
   for (const s of deployed.items ?? []) {
     const data = s.data?.release;
     if (data === undefined) continue;
-    manifests.set(Number(s.metadata?.labels?.version ?? 0), releaseManifest(Buffer.from(data, "base64").toString()));
+    records.set(Number(s.metadata?.labels?.version ?? 0), releaseRecord(Buffer.from(data, "base64").toString()));
   }
   // An empty list's items are null in a PartialObjectMetadataList (a first install, a new namespace).
   return (all.items ?? []).map((s) => {
     const version = Number(s.metadata?.labels?.version ?? 0);
-    const manifest = manifests.get(version);
-    return { version, status: s.metadata?.labels?.status ?? "", ...(manifest === undefined ? {} : { manifest }) };
+    return { version, status: s.metadata?.labels?.status ?? "", ...records.get(version) };
   });
 }
 

@@ -2,17 +2,9 @@ import * as assert from "assert";
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 
-import {
-  ChartObject,
-  asHelmCreatesIt,
-  chartObjects,
-  createObjects,
-  manifestObjects,
-  readMissingObjects,
-  releaseManifest,
-} from "../stacks/chart-objects";
+import { chartObjects, manifestObjects, readMissingObjects, releaseRecord } from "../stacks/chart-objects";
 import { HelmRevision, checkHelmRelease, deployedRevision, readHelmRevisions } from "../stacks/release-check";
-import { TYPES, byType, devSpec, prodSpec, runStack } from "./harness";
+import { TYPES, devSpec, one, prodSpec, runStack } from "./harness";
 import { FakeCluster, startFakeCluster } from "./support/fake-cluster";
 
 /** A manifest as Helm stores it: documents under `# Source:` comments, namespaces left to Helm. */
@@ -55,21 +47,23 @@ metadata:
 `;
 
 /** Helm's record of a release: base64 of the gzipped JSON. */
-function helmRecord(manifest: string): string {
-  return zlib.gzipSync(JSON.stringify({ name: "dot-ai", version: 2, manifest })).toString("base64");
+function helmRecord(manifest: string, description = "Upgrade complete"): string {
+  return zlib
+    .gzipSync(JSON.stringify({ name: "dot-ai", version: 2, manifest, info: { description } }))
+    .toString("base64");
 }
-
-const ROUTE: ChartObject = manifestObjects(MANIFEST, "dot-ai")[2];
 
 describe("objects of the deployed Helm revision deleted by hand", () => {
   describe("are known from Helm's record of the revision", () => {
-    it("whose manifest is gzipped JSON in base64 (plain JSON from older Helm)", () => {
-      assert.strictEqual(releaseManifest(helmRecord(MANIFEST)), MANIFEST);
-      assert.strictEqual(
-        releaseManifest(Buffer.from(JSON.stringify({ manifest: "kind: X" })).toString("base64")),
-        "kind: X",
-      );
-      assert.throws(() => releaseManifest(Buffer.from("{}").toString("base64")), /no manifest/);
+    it("whose manifest and description are gzipped JSON in base64 (plain JSON from older Helm)", () => {
+      assert.deepStrictEqual(releaseRecord(helmRecord(MANIFEST)), {
+        manifest: MANIFEST,
+        description: "Upgrade complete",
+      });
+      assert.deepStrictEqual(releaseRecord(Buffer.from(JSON.stringify({ manifest: "kind: X" })).toString("base64")), {
+        manifest: "kind: X",
+      });
+      assert.throws(() => releaseRecord(Buffer.from("{}").toString("base64")), /no manifest/);
     });
 
     it("each object in the namespace Helm installs it in, cluster-scoped ones in none", () => {
@@ -92,68 +86,59 @@ describe("objects of the deployed Helm revision deleted by hand", () => {
       assert.strictEqual(deployedRevision([{ version: 2, status: "deployed" }]), undefined, "no manifest read");
       assert.strictEqual(deployedRevision([]), undefined);
     });
-
-    it("and created again as Helm creates them: in their namespace, with Helm's ownership metadata", () => {
-      const created = asHelmCreatesIt(ROUTE, "dot-ai", "team-a") as { metadata: Record<string, unknown> };
-      assert.deepStrictEqual(created.metadata, {
-        name: "dot-ai",
-        namespace: "dot-ai",
-        annotations: {
-          note: "kept",
-          "meta.helm.sh/release-name": "dot-ai",
-          "meta.helm.sh/release-namespace": "team-a",
-        },
-        labels: { "app.kubernetes.io/managed-by": "Helm" },
-      });
-      assert.deepStrictEqual((created as unknown as { spec: unknown }).spec, ROUTE.object.spec);
-    });
   });
 
   describe("before anything is registered", () => {
     const DEPLOYED: HelmRevision[] = [
       { version: 1, status: "superseded" },
-      { version: 2, status: "deployed", manifest: MANIFEST },
+      { version: 2, status: "deployed", manifest: MANIFEST, description: "Upgrade complete" },
     ];
     const original = { ...chartObjects };
-    let created: ChartObject[][];
     afterEach(() => Object.assign(chartObjects, original));
     beforeEach(() => {
-      created = [];
       chartObjects.missing = async (_, objects) => objects.filter((o) => o.kind === "HTTPRoute");
-      chartObjects.create = async (_, objects) => {
-        created.push(objects);
-      };
     });
+    const description = (run: Awaited<ReturnType<typeof runStack>>) => one(run, TYPES.release).inputs.description;
 
     for (const [name, spec, namespace] of [
       ["dev", devSpec(), "dot-ai"],
       ["prod", prodSpec({ namespace: "team-a" }), "team-a"],
     ] as const) {
-      it(`on up (${name}): created again, named in a warning, and the stack deploys as before`, async () => {
+      it(`(${name}) become a change of the release's description, which upgrades it: Helm creates them again`, async () => {
         const run = await runStack({ ...spec, helmRevisions: DEPLOYED });
         if (run.error) throw run.error;
-        assert.deepStrictEqual(
-          created.map((c) => c.map((o) => `${o.kind} ${o.namespace}/${o.name}`)),
-          [[`HTTPRoute ${namespace}/dot-ai`]],
+        assert.strictEqual(
+          description(run),
+          `dot-ai-gateway: re-creates HTTPRoute ${namespace}/dot-ai, missing from revision 2`,
         );
         assert.ok(
           run.warnings.some((w) =>
             w.includes(
-              `Created again 1 missing object(s) of the Helm release dot-ai (namespace ${namespace}, revision 2), as that revision rendered them: HTTPRoute ${namespace}/dot-ai`,
+              `1 object(s) of the Helm release dot-ai (namespace ${namespace}, revision 2) are missing from the cluster: HTTPRoute ${namespace}/dot-ai`,
             ),
           ),
           run.warnings.join("\n"),
         );
-        assert.strictEqual(byType(run, TYPES.release).length, 1);
       });
     }
 
-    it("nothing missing: no warning, nothing created", async () => {
+    it("nothing missing: no warning, and Helm's own description stays (no change to the release)", async () => {
       chartObjects.missing = async () => [];
       const run = await runStack({ ...devSpec(), helmRevisions: DEPLOYED });
       if (run.error) throw run.error;
-      assert.deepStrictEqual(created, []);
+      assert.strictEqual(description(run), undefined);
       assert.ok(!run.warnings.some((w) => /Helm release/.test(w)), run.warnings.join("\n"));
+    });
+
+    it("after a repair, its description is kept, so the next preview shows no change", async () => {
+      chartObjects.missing = async () => [];
+      const repaired = "dot-ai-gateway: re-creates HTTPRoute dot-ai/dot-ai, missing from revision 2";
+      const run = await runStack({
+        ...devSpec(),
+        helmRevisions: [...DEPLOYED.slice(0, 1), { ...DEPLOYED[1], version: 3, description: repaired }],
+      });
+      if (run.error) throw run.error;
+      assert.strictEqual(description(run), repaired);
     });
 
     it("a first install or a failed upgrade: not checked", async () => {
@@ -161,28 +146,18 @@ describe("objects of the deployed Helm revision deleted by hand", () => {
       for (const helmRevisions of [[], [...DEPLOYED, { version: 3, status: "failed" }]]) {
         const run = await runStack({ ...devSpec(), helmRevisions });
         if (run.error) throw run.error;
+        assert.strictEqual(description(run), undefined);
       }
     });
 
-    it("creating fails: the warning gives the command that re-applies the revision", async () => {
-      chartObjects.create = async () => {
-        throw new Error('could not create HTTPRoute dot-ai/dot-ai (httproutes is forbidden: User "ci" cannot create)');
-      };
-      const run = await runStack({ ...devSpec(), helmRevisions: DEPLOYED });
-      if (run.error) throw run.error;
-      const warning = run.warnings.find((w) => /creating them again failed/.test(w)) ?? "";
-      assert.match(warning, /HTTPRoute dot-ai\/dot-ai .*cannot create/);
-      assert.match(warning, /Fix: .*helm rollback dot-ai 2 -n dot-ai && pulumi up --refresh/);
-    });
-
-    it("the cluster cannot be read: a warning, and the stack deploys", async () => {
+    it("the cluster cannot be read: a warning, and the stack deploys as it is", async () => {
       chartObjects.missing = async () => {
         throw new Error("connect ECONNREFUSED 127.0.0.1:6443");
       };
       const run = await runStack({ ...devSpec(), helmRevisions: DEPLOYED });
       if (run.error) throw run.error;
       assert.ok(run.warnings.some((w) => /ECONNREFUSED.*skipping that check/.test(w)));
-      assert.deepStrictEqual(created, []);
+      assert.strictEqual(description(run), undefined);
     });
 
     describe("on preview", () => {
@@ -206,20 +181,21 @@ describe("objects of the deployed Helm revision deleted by hand", () => {
         Object.assign(chartObjects, originalRead);
       });
 
-      it("named with what repairs them, and nothing is created", async () => {
+      it("named, with the release update that repairs them (what up will do)", async () => {
         const { helmRevisions } = await import("../stacks/release-check");
         const read = helmRevisions.read;
         helmRevisions.read = async () => DEPLOYED;
+        let description: string | undefined;
         try {
-          await checkHelmRelease({ namespace: "dot-ai", releaseName: "dot-ai" });
+          description = await checkHelmRelease({ namespace: "dot-ai", releaseName: "dot-ai" });
         } finally {
           helmRevisions.read = read;
         }
-        assert.deepStrictEqual(created, []);
+        assert.strictEqual(description, "dot-ai-gateway: re-creates HTTPRoute dot-ai/dot-ai, missing from revision 2");
         assert.deepStrictEqual(warnings, [
           "1 object(s) of the Helm release dot-ai (namespace dot-ai, revision 2) are missing from the cluster: HTTPRoute dot-ai/dot-ai " +
-            "(deleted by hand? The release resource tracks its revision, not its objects, so Pulumi sees no change). " +
-            "pulumi up creates them again as revision 2 rendered them.",
+            "(deleted by hand? The release resource tracks its revision, not its objects). " +
+            "pulumi up upgrades the release with a new description, and Helm creates them again from the chart.",
         ]);
       });
     });
@@ -277,11 +253,11 @@ describe("objects of the deployed Helm revision deleted by hand", () => {
       posted.length = 0;
     });
 
-    it("the revisions from two reads at once: labels of every revision, the deployed record with its manifest", async () => {
+    it("the revisions from two reads at once: labels of every revision, the deployed record with its manifest and description", async () => {
       const revisions = await readHelmRevisions({ kubeconfig }, "dot-ai", "dot-ai");
       assert.deepStrictEqual(revisions, [
         { version: 1, status: "superseded" },
-        { version: 2, status: "deployed", manifest: MANIFEST },
+        { version: 2, status: "deployed", manifest: MANIFEST, description: "Upgrade complete" },
       ]);
       assert.deepStrictEqual(requests.sort(), [
         "GET /api/v1/namespaces/dot-ai/secrets owner=helm,name=dot-ai (metadata)",
@@ -306,18 +282,36 @@ describe("objects of the deployed Helm revision deleted by hand", () => {
       ]);
     });
 
-    it("created with a POST each, as Helm's; a refusal names the object and the API server's reason", async () => {
-      const objects = manifestObjects(MANIFEST, "dot-ai").filter((o) => /HTTPRoute|ClusterRole/.test(o.kind));
-      await assert.rejects(
-        createObjects({ kubeconfig }, objects, "dot-ai", "dot-ai"),
-        /could not create ClusterRole dot-ai \(clusterroles is forbidden\)/,
+    it("the whole check on up sends the cluster reads only: no POST, PUT, PATCH or DELETE from program code", async () => {
+      await pulumi.runtime.setMocks(
+        { newResource: () => ({ id: "x", state: {} }), call: () => ({}) },
+        "dot-ai-gateway",
+        "dev",
+        false,
       );
-      const route = posted.find((p) => p.path.includes("httproutes"));
-      assert.strictEqual(
-        route?.path,
-        "/apis/gateway.networking.k8s.io/v1/namespaces/dot-ai/httproutes?fieldManager=dot-ai-gateway",
+      pulumi.runtime.setAllConfig({ "kubernetes:kubeconfig": kubeconfig });
+      const { helmRevisions, releaseClusterRole } = await import("../stacks/release-check");
+      const seams = { revisions: helmRevisions.read, role: releaseClusterRole.read, missing: chartObjects.missing };
+      Object.assign(helmRevisions, { read: readHelmRevisions });
+      Object.assign(chartObjects, { missing: readMissingObjects });
+      // The name check's own read is covered in release-check.test.ts; here it finds no ClusterRole.
+      releaseClusterRole.read = async () => undefined;
+      try {
+        const description = await checkHelmRelease({ namespace: "dot-ai", releaseName: "dot-ai" });
+        assert.strictEqual(description, "dot-ai-gateway: re-creates HTTPRoute dot-ai/dot-ai, missing from revision 2");
+      } finally {
+        Object.assign(helmRevisions, { read: seams.revisions });
+        Object.assign(chartObjects, { missing: seams.missing });
+        releaseClusterRole.read = seams.role;
+        pulumi.runtime.setAllConfig({});
+      }
+      assert.ok(requests.length >= 6, requests.join("\n"));
+      assert.deepStrictEqual(
+        requests.filter((r) => !r.startsWith("GET ")),
+        [],
+        "program code only reads the cluster",
       );
-      assert.deepStrictEqual(route?.body, asHelmCreatesIt(ROUTE, "dot-ai", "dot-ai"));
+      assert.deepStrictEqual(posted, []);
     });
   });
 });
