@@ -117,7 +117,7 @@ describe(`upgrade of a running ${STACK} stack from chart ${FROM} to ${TO}`, () =
   });
 
   it("keeps dot-ai attached on 443 at every moment of that up, and ends with port 80 only redirecting", async () => {
-    const gateway = ["gateway", "cluster-gateway", "-n", "gateway-system"];
+    const gateway = ["get", "gateway", "cluster-gateway", "-n", "gateway-system"];
     const https = (gw: KubeObject) => (gw.status?.listeners ?? []).find((l: KubeObject) => l.name === "https");
     const http = (gw: KubeObject) => (gw.status?.listeners ?? []).find((l: KubeObject) => l.name === "http");
     const dotAiAccepted = () =>
