@@ -35,7 +35,8 @@ export const policy: ResourceValidationPolicy = {
       `The dot-ai release does not set serviceAccount.create: false, so the chart creates a ClusterRole ${role} ` +
         "with create/update/patch/delete (and get/list/watch) on */* in every API group, bound to the server's " +
         "ServiceAccount: the bearer token's holder can have the agent change anything in the cluster. Set " +
-        "serviceAccount.create: false and serviceAccount.name to a ServiceAccount you grant scoped RBAC.",
+        "serviceAccount.create: false and serviceAccount.name to a ServiceAccount you grant scoped RBAC; with " +
+        "dot-ai-gateway: pulumi config set dot-ai-gateway:agentAccess read (or read-write-namespaces).",
     );
   }),
 };

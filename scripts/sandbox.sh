@@ -71,6 +71,8 @@ tc_local_stack "$project" "$stack" "$chart_version"
   printf 'export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true\n'
   # The project copy that holds the sandbox's stack config: `npm run doctor -- <stack>` reads it.
   printf 'export DOT_AI_GATEWAY_PROJECT=%q\n' "$project"
+  # The sandbox's control plane, for toolchain/cluster.sh status (it defaults to another directory).
+  printf 'export DOT_AI_GATEWAY_CLUSTER_DIR=%q\n' "$DOT_AI_GATEWAY_CLUSTER_DIR"
 } >"$SANDBOX/env.sh"
 
 if [[ "$stack" == prod ]]; then
