@@ -3,8 +3,15 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { GATEWAY_API_GROUP } from "./gateway-api";
 
-/** The plain-HTTP listener's name, on the shared Gateway and on the chart's. */
+/** The shared Gateway's plain-HTTP listener. */
 export const HTTP_LISTENER = "http";
+/**
+ * The port-80 listener the program adds to the chart's Gateway: not `http`, the chart's own
+ * listener's name. With `allowPlaintextHttp` the chart renders `http` itself, and a listener of the
+ * same name would be one entry owned by two field managers, whose deletion would take the chart's
+ * fields that Helm's update left untouched (name, port, protocol, hostname) with it.
+ */
+export const REDIRECT_LISTENER = "http-redirect";
 
 /**
  * 301 is in every implementation's core support (303/307/308 are extended); MCP clients are given
@@ -18,8 +25,10 @@ export interface HttpsRedirectRouteArgs {
   readonly namespace: pulumi.Input<string>;
   /** The route's own name. */
   readonly routeName: string;
-  /** The Gateway whose plain-HTTP listener (`http`) the route attaches to. */
+  /** The Gateway whose plain-HTTP listener the route attaches to. */
   readonly gateway: { readonly name: string; readonly namespace: pulumi.Input<string> };
+  /** That listener's name. */
+  readonly sectionName: string;
   /**
    * The hosts it redirects.
    * @default [] (every host the listener serves)
@@ -49,7 +58,7 @@ export function httpsRedirectRoute(
             kind: "Gateway",
             name: args.gateway.name,
             namespace: args.gateway.namespace,
-            sectionName: HTTP_LISTENER,
+            sectionName: args.sectionName,
           },
         ],
         ...(args.hostnames?.length ? { hostnames: [...args.hostnames] } : {}),
@@ -133,7 +142,7 @@ export class ChartGatewayHttpsRedirect extends pulumi.ComponentResource {
               allowedRoutes: { namespaces: { from: "Same" } },
             },
             {
-              name: HTTP_LISTENER,
+              name: REDIRECT_LISTENER,
               protocol: "HTTP",
               port: 80,
               hostname: args.hostname,
@@ -155,6 +164,7 @@ export class ChartGatewayHttpsRedirect extends pulumi.ComponentResource {
         namespace: this.namespace.metadata.name,
         routeName: `${args.gateway.name}-https-redirect`,
         gateway: args.gateway,
+        sectionName: REDIRECT_LISTENER,
         hostnames: [args.hostname],
       },
       { parent: this, dependsOn: [this.listener] },

@@ -259,6 +259,7 @@ export class SharedGateway extends pulumi.ComponentResource {
           namespace: namespace.metadata.name,
           routeName: `${args.gatewayName}-https-redirect`,
           gateway: { name: args.gatewayName, namespace: namespace.metadata.name },
+          sectionName: HTTP_LISTENER,
         },
         { parent: this, dependsOn: crds },
       );

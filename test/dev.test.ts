@@ -64,7 +64,7 @@ describe("dev stack (creation pattern)", () => {
         allowedRoutes: { namespaces: { from: "Same" } },
       },
       {
-        name: "http",
+        name: "http-redirect",
         protocol: "HTTP",
         port: 80,
         hostname: "dot-ai.dev.example.com",
@@ -106,7 +106,7 @@ describe("dev stack (creation pattern)", () => {
           kind: "Gateway",
           name: "dot-ai-http",
           namespace: "dot-ai",
-          sectionName: "http",
+          sectionName: "http-redirect",
         },
       ],
       hostnames: ["dot-ai.dev.example.com"],

@@ -144,7 +144,7 @@ function devGateway(): Gateway {
         },
         // The program's port 80, admitting only the redirect's own namespace.
         {
-          name: "http",
+          name: "http-redirect",
           protocol: "HTTP",
           port: 80,
           hostname: "dot-ai.dev.example.com",
@@ -160,7 +160,7 @@ function devGateway(): Gateway {
     status: {
       addresses: [{ type: "IPAddress", value: "10.96.0.21" }],
       conditions: [ok("Accepted"), ok("Programmed")],
-      listeners: ["https", "http"].map((name) => ({
+      listeners: ["https", "http-redirect"].map((name) => ({
         name,
         attachedRoutes: 1,
         conditions: [ok("Accepted"), ok("ResolvedRefs"), ok("Programmed")],

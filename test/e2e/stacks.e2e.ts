@@ -90,7 +90,10 @@ function listener(gw: KubeObject, name: string): KubeObject | undefined {
  * attached (on `https` dot-ai's, on `http` the redirect, the only route its allowedRoutes admits),
  * the redirect route Accepted there and dot-ai's route Accepted with its backend resolved.
  */
-async function tlsOnly(gw: { name: string; namespace: string }, redirect: { name: string; namespace: string }) {
+async function tlsOnly(
+  gw: { name: string; namespace: string },
+  redirect: { name: string; namespace: string; listener: string },
+) {
   let seen = "";
   await eventually(
     `${gw.namespace}/${gw.name} to serve dot-ai on https only, and only the redirect on http`,
@@ -102,7 +105,7 @@ async function tlsOnly(gw: { name: string; namespace: string }, redirect: { name
       seen = JSON.stringify({ gateway: g.status, redirect: r.status, dotAi: d.status });
       return (
         isTrue(g, "Programmed") &&
-        ["http", "https"].every(
+        [redirect.listener, "https"].every(
           (l) => isTrue(g, "Programmed", listener(g, l)) && listener(g, l)?.attachedRoutes === 1,
         ) &&
         isTrue(g, "ResolvedRefs", listener(g, "https")) &&
@@ -123,7 +126,7 @@ async function tlsOnly(gw: { name: string; namespace: string }, redirect: { name
     { type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } },
   ]);
   assert.strictEqual(r.spec.rules[0].backendRefs, undefined, "it forwards nothing");
-  assert.strictEqual(r.spec.parentRefs[0].sectionName, "http");
+  assert.strictEqual(r.spec.parentRefs[0].sectionName, redirect.listener);
 }
 
 /** The DNS names in the subjectAltName of a PEM certificate. */
@@ -192,7 +195,11 @@ for (const expected of STACKS) {
 
         it("has Envoy Gateway attach dot-ai's route to the https listener only, and only the redirect to http", async () => {
           // `pulumi up` waited for Programmed; the listeners' route counts may follow the release.
-          await tlsOnly(SHARED, { name: `${SHARED.name}-https-redirect`, namespace: SHARED.namespace });
+          await tlsOnly(SHARED, {
+            name: `${SHARED.name}-https-redirect`,
+            namespace: SHARED.namespace,
+            listener: "http",
+          });
           assert.ok((gateway(SHARED.name, SHARED.namespace).status.addresses ?? []).length > 0, "an address");
         });
 
@@ -215,12 +222,13 @@ for (const expected of STACKS) {
           assert.strictEqual(gw.spec.gatewayClassName, GATEWAY_CLASS);
           assert.strictEqual(gw.metadata.annotations["external-dns.alpha.kubernetes.io/hostname"], expected.hostname);
           const byName = Object.fromEntries(gw.spec.listeners.map((l: KubeObject) => [l.name, l]));
-          assert.deepStrictEqual(Object.keys(byName).sort(), ["http", "https"]);
+          assert.deepStrictEqual(Object.keys(byName).sort(), ["http-redirect", "https"]);
           assert.deepStrictEqual([byName.https.port, byName.https.hostname], [443, expected.hostname]);
           assert.strictEqual(byName.https.tls.certificateRefs[0].name, "dot-ai-tls");
           assert.deepStrictEqual(byName.https.allowedRoutes.namespaces.from, "Same");
-          assert.deepStrictEqual([byName.http.port, byName.http.hostname], [80, expected.hostname]);
-          assert.deepStrictEqual(byName.http.allowedRoutes.namespaces, {
+          const redirect = byName["http-redirect"];
+          assert.deepStrictEqual([redirect.port, redirect.hostname], [80, expected.hostname]);
+          assert.deepStrictEqual(redirect.allowedRoutes.namespaces, {
             from: "Selector",
             selector: { matchLabels: { "kubernetes.io/metadata.name": REDIRECT_NS } },
           });
@@ -240,7 +248,7 @@ for (const expected of STACKS) {
         it("has Envoy Gateway attach dot-ai's route to the https listener only, and only the redirect to http", async () => {
           await tlsOnly(
             { name: "dot-ai-http", namespace: APP_NS },
-            { name: "dot-ai-http-https-redirect", namespace: REDIRECT_NS },
+            { name: "dot-ai-http-https-redirect", namespace: REDIRECT_NS, listener: "http-redirect" },
           );
         });
 
