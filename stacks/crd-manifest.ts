@@ -3,17 +3,13 @@ import * as fs from "fs/promises";
 import { ManifestObject, gatewayApiKind, parseManifest } from "../components/crds";
 import { GATEWAY_API_GROUP } from "../components/gateway-api";
 import { CONFIG_NAMESPACE, CrdConfig } from "./config";
-import { checkClusterGatewayApi, readGatewayApiSafely } from "./crd-precheck";
+import { ApiNeed, checkClusterGatewayApi, readGatewayApiSafely } from "./crd-precheck";
+
+export type { ApiNeed } from "./crd-precheck";
 import { userError } from "./errors";
 
 const FETCH_TIMEOUT_MS = 60_000;
 const BUNDLE_VERSION_ANNOTATION = "gateway.networking.k8s.io/bundle-version";
-
-/** A Gateway API kind at the version the program will create it. */
-export interface ApiNeed {
-  kind: string;
-  version: string;
-}
 
 /**
  * The Gateway API bundle to install, or undefined when the cluster's own Gateway API CRDs are to be

@@ -37,8 +37,13 @@ import { ManifestObject } from "../components/crds";
 import { GATEWAY_API_GROUP, gatewayApiVersions } from "../components/gateway-api";
 import { CONFIG_NAMESPACE, CrdConfig, gatewayApiCrdsUrl } from "./config";
 import { userError } from "./errors";
-import type { ApiNeed } from "./crd-manifest";
 import { ClusterSelection, apiRequester, clusterSelection, withTimeout } from "./kube-client";
+
+/** A Gateway API kind at the version the program will create it. */
+export interface ApiNeed {
+  kind: string;
+  version: string;
+}
 
 export const BUNDLE_VERSION_ANNOTATION = "gateway.networking.k8s.io/bundle-version";
 export const CHANNEL_ANNOTATION = "gateway.networking.k8s.io/channel";
