@@ -18,7 +18,7 @@ import {
   SharedGatewayConfig,
   StackConfig,
 } from "./config";
-import { resolvePlatform } from "./config/platform-stack-reference";
+import { resolvePlatform } from "./platform-reference";
 import { ApiNeed, loadGatewayApiBundle } from "./crd-manifest";
 import { allChecks } from "./errors";
 import { kubernetesProvider } from "./kubernetes-provider";

@@ -1,6 +1,7 @@
 /**
  * An app stack reads its platform stack's outputs through a `pulumi.StackReference` and checks
- * itself against them before it registers anything else.
+ * itself against them before it registers anything else. (Here, not in config/: reading them
+ * registers the reference, and the configuration code registers nothing.)
  *
  * StackReference outputs are Outputs; `getOutputDetails` awaits each one as a plain value (the
  * reference is read during `pulumi preview` too, so the values are known then). The checks run on
@@ -9,11 +10,18 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
-import { userError } from "../errors";
-import { checkAppAgainstPlatform, platformFactsFromOutputs, PLATFORM_OUTPUTS, PlatformOutputName } from "./platform";
-import { formatProblems } from "./index";
-import { setCommand } from "./reader";
-import { AppStackConfig, ConfigProblem, PlatformFacts } from "./types";
+import {
+  AppStackConfig,
+  ConfigProblem,
+  PLATFORM_OUTPUTS,
+  PlatformFacts,
+  checkAppAgainstPlatform,
+  formatProblems,
+  platformFactsFromOutputs,
+} from "./config";
+import type { PlatformOutputName } from "./config/platform";
+import { setCommand } from "./config/reader";
+import { userError } from "./errors";
 
 /** The Gateway this app stack attaches to, checked; or the program stops listing what is wrong. */
 export async function resolvePlatform(config: AppStackConfig): Promise<PlatformFacts> {
