@@ -5,13 +5,8 @@ import * as random from "@pulumi/random";
 
 import { AgentAccess, AgentServiceAccount } from "./agent-access";
 import { FORCE_APPLY } from "./apply";
-import {
-  awaitAnnotations,
-  certificateWaitMessage,
-  explainSlowWait,
-  gatewayWaitMessage,
-  waitForCondition,
-} from "./await";
+import { explainSlowWait, gatewayWaitMessage, waitForCondition } from "./await";
+import { issuedCertificate } from "./certificate";
 import { ChartGatewayHttpsRedirect } from "./https-redirect";
 import { ApiKeyProvider, SECRETS_NAME, chartFullname } from "./chart-contract";
 import { earlierName } from "./names";
@@ -196,33 +191,20 @@ export class DotAi extends pulumi.ComponentResource {
 
     const tls = args.certificate;
     if (tls) {
-      this.certificate = new k8s.apiextensions.CustomResource(
+      this.certificate = issuedCertificate(
         names.certificate,
         {
-          apiVersion: "cert-manager.io/v1",
-          kind: "Certificate",
-          metadata: {
-            name: tls.secretName,
-            namespace: namespace.metadata.name,
-            annotations: awaitAnnotations(tls.waitForReady, "Ready", tls.timeoutSeconds),
-          },
-          spec: {
-            secretName: tls.secretName,
-            dnsNames: [args.settings.hostname],
-            issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: tls.clusterIssuer },
-          },
+          namespace: namespace.metadata.name,
+          namespaceName: args.namespace,
+          name: tls.secretName,
+          secretName: tls.secretName,
+          dnsNames: [args.settings.hostname],
+          clusterIssuer: tls.clusterIssuer,
+          waitForReady: tls.waitForReady,
+          timeoutSeconds: tls.timeoutSeconds,
         },
         { parent: this },
       );
-      if (tls.waitForReady) {
-        explainSlowWait({
-          resource: this.certificate,
-          on: this,
-          after: [],
-          timeoutSeconds: tls.timeoutSeconds,
-          message: certificateWaitMessage(args.namespace, tls.secretName, tls.clusterIssuer, tls.timeoutSeconds),
-        });
-      }
     }
 
     // The digest is derived from secrets, so Pulumi marks it secret; it reveals nothing, and

@@ -166,10 +166,17 @@ export function authKeyRequired(version: string): boolean {
   return inRange(version, AUTH_KEY_REQUIRED);
 }
 
-/** The chart's `<fullname>`: the release name if it contains "dot-ai", else `<release>-dot-ai`. */
-export function chartFullname(releaseName: string): string {
-  const full = releaseName.includes("dot-ai") ? releaseName : `${releaseName}-dot-ai`;
-  return full.slice(0, 63).replace(/-+$/, "");
+/**
+ * The chart's `<fullname>`: the release name if it contains the chart's name ("dot-ai", or the
+ * `nameOverride` value), else `<release>-<name>`, cut to a DNS label.
+ */
+export function chartFullname(releaseName: string, chartName = "dot-ai"): string {
+  return dnsLabelCut(releaseName.includes(chartName) ? releaseName : `${releaseName}-${chartName}`);
+}
+
+/** A name cut to 63 characters without a trailing dash, as the chart's templates cut it. */
+export function dnsLabelCut(name: string): string {
+  return name.slice(0, 63).replace(/-+$/, "");
 }
 
 /** Name of the Gateway the chart creates in the creation pattern. */

@@ -21,7 +21,7 @@ export type GatewayWiring =
       /**
        * The chart's port-80 listener, which serves dot-ai in clear: the chart's listeners admit
        * routes from their own namespace and its HTTPRoute names no listener, so it attaches to
-       * every one. Off, port 80 is left to the program's redirect (see HttpsRedirect).
+       * every one. Off, port 80 is left to the program's redirect (see ChartGatewayHttpsRedirect).
        */
       plaintextHttp: boolean;
     };

@@ -1,7 +1,41 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { GATEWAY_API_GROUP } from "./gateway-api";
+import { AllowedRoutesFrom, GATEWAY_API_GROUP } from "./gateway-api";
+
+/** A Gateway listener, as much of Gateway API v1's `Listener` as this Gateway sets. */
+export interface GatewayListener {
+  name: string;
+  protocol: "HTTP" | "HTTPS";
+  port: number;
+  hostname?: string;
+  tls?: {
+    mode: "Terminate";
+    certificateRefs: { group: ""; kind: "Secret"; name: pulumi.Input<string> }[];
+  };
+  allowedRoutes: {
+    namespaces: { from: AllowedRoutesFrom; selector?: { matchLabels: Record<string, string> } };
+  };
+}
+
+/**
+ * An HTTPS listener on 443 terminating TLS with `secretName`, written as the API server holds it
+ * (certificateRefs defaulted to group ""): the shared Gateway's, and the chart's as it renders it.
+ */
+export function httpsListener(args: {
+  secretName: pulumi.Input<string>;
+  allowedRoutes: GatewayListener["allowedRoutes"];
+  hostname?: string;
+}): GatewayListener {
+  return {
+    name: "https",
+    protocol: "HTTPS",
+    port: 443,
+    ...(args.hostname ? { hostname: args.hostname } : {}),
+    tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: args.secretName }] },
+    allowedRoutes: args.allowedRoutes,
+  };
+}
 
 /** The shared Gateway's plain-HTTP listener. */
 export const HTTP_LISTENER = "http";
@@ -133,14 +167,11 @@ export class ChartGatewayHttpsRedirect extends pulumi.ComponentResource {
           // would show a change on every preview. With equal values the two field managers own the
           // HTTPS listener together, and deleting this patch removes only port 80.
           listeners: [
-            {
-              name: "https",
-              protocol: "HTTPS",
-              port: 443,
+            httpsListener({
+              secretName: args.tlsSecretName,
               hostname: args.hostname,
-              tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: args.tlsSecretName }] },
               allowedRoutes: { namespaces: { from: "Same" } },
-            },
+            }),
             {
               name: REDIRECT_LISTENER,
               protocol: "HTTP",
@@ -153,7 +184,7 @@ export class ChartGatewayHttpsRedirect extends pulumi.ComponentResource {
                 },
               },
             },
-          ],
+          ] satisfies GatewayListener[],
         },
       },
       { parent: this },

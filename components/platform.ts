@@ -2,33 +2,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { FORCE_APPLY } from "./apply";
-import {
-  AWAIT_TIMEOUT_SECONDS,
-  awaitAnnotations,
-  certificateWaitMessage,
-  explainSlowWait,
-  gatewayWaitMessage,
-} from "./await";
-import { HTTP_LISTENER, httpsRedirectRoute } from "./https-redirect";
+import { AWAIT_TIMEOUT_SECONDS, awaitAnnotations, explainSlowWait, gatewayWaitMessage } from "./await";
+import { issuedCertificate } from "./certificate";
+import { GatewayListener, HTTP_LISTENER, httpsListener, httpsRedirectRoute } from "./https-redirect";
 import { earlierName } from "./names";
 import { AllowedRoutesFrom, GATEWAY_API_GROUP as GATEWAY_API, ReferenceGrantVersion } from "./gateway-api";
 
 /** Label that admits a namespace's routes to the shared Gateway when allowedRoutes is Selector. */
 export const ROUTE_NAMESPACE_LABEL = "dot-ai-gateway/shared-gateway";
-
-/** A Gateway listener, as much of Gateway API v1's `Listener` as this Gateway sets. */
-export interface GatewayListener {
-  name: string;
-  protocol: "HTTP" | "HTTPS";
-  port: number;
-  tls?: {
-    mode: "Terminate";
-    certificateRefs: { group: ""; kind: "Secret"; name: pulumi.Input<string> }[];
-  };
-  allowedRoutes: {
-    namespaces: { from: AllowedRoutesFrom; selector?: { matchLabels: Record<string, string> } };
-  };
-}
 
 interface GatewayStatus {
   addresses?: { type?: string; value?: string }[];
@@ -168,27 +149,22 @@ export class SharedGateway extends pulumi.ComponentResource {
       { parent: this, protect, aliases: earlierName(names.namespace, args.namespace) },
     );
 
-    let certificate: k8s.apiextensions.CustomResource | undefined;
-    if (args.tls) {
-      certificate = new k8s.apiextensions.CustomResource(
+    const certificate =
+      args.tls &&
+      issuedCertificate(
         names.certificate,
         {
-          apiVersion: "cert-manager.io/v1",
-          kind: "Certificate",
-          metadata: {
-            name: "wildcard",
-            namespace: namespace.metadata.name,
-            annotations: awaitAnnotations(args.tls.waitForReady ?? true, "Ready", timeout),
-          },
-          spec: {
-            secretName: args.tls.secretName,
-            dnsNames: [pulumi.interpolate`*.${args.tls.domain}`, args.tls.domain],
-            issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: args.tls.clusterIssuer },
-          },
+          namespace: namespace.metadata.name,
+          namespaceName: args.namespace,
+          name: "wildcard",
+          secretName: args.tls.secretName,
+          dnsNames: [pulumi.interpolate`*.${args.tls.domain}`, args.tls.domain],
+          clusterIssuer: args.tls.clusterIssuer,
+          waitForReady: args.tls.waitForReady ?? true,
+          timeoutSeconds: timeout,
         },
         { parent: this, aliases: earlierName(names.certificate, SHARED_GATEWAY_PREVIOUS_NAMES.certificate) },
       );
-    }
 
     const allowedRoutes: GatewayListener["allowedRoutes"] = {
       namespaces:
@@ -207,13 +183,7 @@ export class SharedGateway extends pulumi.ComponentResource {
       },
     ];
     if (args.tls) {
-      listeners.push({
-        name: "https",
-        protocol: "HTTPS",
-        port: 443,
-        tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: args.tls.secretName }] },
-        allowedRoutes,
-      });
+      listeners.push(httpsListener({ secretName: args.tls.secretName, allowedRoutes }));
     }
 
     // A ReferenceGrant governs cross-namespace *references* (backendRefs, certificateRefs); Gateway
@@ -303,15 +273,6 @@ export class SharedGateway extends pulumi.ComponentResource {
       },
     );
 
-    if (certificate && (args.tls?.waitForReady ?? true)) {
-      explainSlowWait({
-        resource: certificate,
-        on: this,
-        after: [],
-        timeoutSeconds: timeout,
-        message: certificateWaitMessage(args.namespace, "wildcard", args.tls?.clusterIssuer, timeout),
-      });
-    }
     if (args.waitForProgrammed ?? true) {
       explainSlowWait({
         resource: this.gateway,

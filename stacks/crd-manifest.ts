@@ -4,8 +4,6 @@ import { ManifestObject, gatewayApiKind, parseManifest } from "../components/crd
 import { GATEWAY_API_GROUP } from "../components/gateway-api";
 import { CONFIG_NAMESPACE, CrdConfig } from "./config";
 import { ApiNeed, checkClusterGatewayApi, readGatewayApiSafely } from "./crd-precheck";
-
-export type { ApiNeed } from "./crd-precheck";
 import { userError } from "./errors";
 
 const FETCH_TIMEOUT_MS = 60_000;

@@ -19,7 +19,8 @@ import {
   StackConfig,
 } from "./config";
 import { resolvePlatform } from "./platform-reference";
-import { ApiNeed, loadGatewayApiBundle } from "./crd-manifest";
+import { loadGatewayApiBundle } from "./crd-manifest";
+import { ApiNeed } from "./crd-precheck";
 import { allChecks } from "./errors";
 import { kubernetesProvider } from "./kubernetes-provider";
 import { checkHelmRelease } from "./release-check";

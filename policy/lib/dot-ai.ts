@@ -3,6 +3,7 @@
  * components/chart-contract.ts and the project's shared notes): which Gateway its HTTPRoute
  * attaches to, in which namespace, and under which name the chart creates its own objects.
  */
+import { chartFullname as templateFullname, dnsLabelCut } from "../../components/chart-contract";
 import { Res, TYPES } from "./resources";
 import { Json, JsonObject, UNKNOWN, Unknown, asString, at, isObject } from "./values";
 
@@ -44,22 +45,18 @@ export function releaseNamespace(res: Res): string | Unknown {
   return typeof ns === "string" ? ns : UNKNOWN;
 }
 
-function trimName(name: string): string {
-  return name.slice(0, 63).replace(/-+$/, "");
-}
-
 /** The chart's `dot-ai.fullname` template: the name of its Deployment, HTTPRoute, ClusterRole, `<fullname>-http` Gateway. */
 export function chartFullname(res: Res, values: JsonObject): string | Unknown {
   const override = at(values, "fullnameOverride");
   if (override === UNKNOWN) return UNKNOWN;
-  if (typeof override === "string" && override !== "") return trimName(override);
+  if (typeof override === "string" && override !== "") return dnsLabelCut(override);
   const nameOverride = at(values, "nameOverride");
   if (nameOverride === UNKNOWN) return UNKNOWN;
   const name = typeof nameOverride === "string" && nameOverride !== "" ? nameOverride : CHART_NAME;
   const release = at(res.props, "name");
   // Without a name, Pulumi picks one with a random suffix when it creates the release.
   if (typeof release !== "string" || release === "") return UNKNOWN;
-  return trimName(release.includes(name) ? release : `${release}-${name}`);
+  return templateFullname(release, name);
 }
 
 /** The Gateway the chart's HTTPRoute names as its parent (without a sectionName: every listener). */

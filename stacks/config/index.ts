@@ -12,7 +12,7 @@ import { httpsRedirectNamespace } from "../../components/app";
 import { ApiKeyProvider } from "../../components/chart-contract";
 import { userError } from "../errors";
 import { isSecretConfigKey } from "../secret-config";
-import { checkHostname, checkLabel, parseStringMap } from "../validators";
+import { checkDnsLabel, checkHostname, checkLabel, parseStringMap } from "../validators";
 import { readApp } from "./app";
 import { readCrds } from "./crds";
 import { readCreatedGateway, readGatewayClassName, readSharedGateway } from "./gateway";
@@ -63,10 +63,11 @@ function readCombined(r: ConfigReader): CombinedConfig | undefined {
   }
   if (mode === "creation") {
     const redirectNamespace = httpsRedirectNamespace(app.namespace);
-    if (https && !plaintextHttp && redirectNamespace.length > MAX_NAMESPACE_LENGTH) {
+    const redirectProblem = checkDnsLabel(redirectNamespace);
+    if (https && !plaintextHttp && checkDnsLabel(app.namespace) === undefined && redirectProblem) {
       r.report(
         "namespace",
-        `'${app.namespace}' is too long for the namespace of the chart Gateway's redirect to HTTPS, '${redirectNamespace}' (at most ${MAX_NAMESPACE_LENGTH} characters)`,
+        `'${app.namespace}' is too long for the namespace of the chart Gateway's redirect to HTTPS: '${redirectNamespace}' ${redirectProblem}`,
         setCommand("namespace", "dot-ai"),
       );
     }
@@ -152,9 +153,6 @@ function readHostname(r: ConfigReader): string {
   }
   return hostname;
 }
-
-/** A namespace name is a DNS label. */
-const MAX_NAMESPACE_LENGTH = 63;
 
 /** Every problem, numbered, each with its fix; `what` names what is wrong as a whole. */
 export function formatProblems(problems: readonly ConfigProblem[], what = "Invalid configuration"): string {
