@@ -9,17 +9,33 @@ export interface GatewayApiCrdsArgs {
   /** The objects of a Gateway API release manifest (standard-install.yaml), see `parseManifest`. */
   readonly objects: readonly ManifestObject[];
   /**
-   * Keep the objects in the cluster when this resource is deleted.
+   * The chart that holds the bundle's other objects (`chartObjects`), as stacks/bundle-chart.ts
+   * wrote it: its path, relative to the project or absolute.
+   */
+  readonly chartPath: string;
+  /** The Helm release to install the chart as. */
+  readonly release: { readonly name: string; readonly namespace: string };
+  /**
+   * Keep the admission policy and its binding in the cluster when this resource is deleted (the
+   * chart's objects are kept by Helm's `keep` policy, which the chart carries for the same setting).
    * @default true
    */
   readonly retainOnDelete?: boolean;
   /**
-   * Gateway API kinds whose CRDs are installed before the rest of the bundle, so that what needs
-   * only them (the chart's release, an unprotected shared Gateway: see `firstCrds`) can start while
-   * the rest are still being checked and created.
-   * @default [] (the whole bundle at once)
+   * CRDs of the bundle already in the cluster that the release takes over: the stack gives them
+   * Helm's ownership label and annotations first, through one patch each, which Helm requires of
+   * an object it did not create. Used by stacks that installed the CRDs as Pulumi resources.
+   * @default []
    */
-  readonly first?: readonly string[];
+  readonly adopt?: readonly string[];
+  /**
+   * The release exists in the cluster, installed by this stack: import it, so a stack whose state
+   * lost it (a first `pulumi up` killed after Helm's install) takes it back instead of failing with
+   * "cannot re-use a name that is still in use". The engine ignores the import when the state
+   * already holds the release.
+   * @default false
+   */
+  readonly importRelease?: boolean;
 }
 
 export interface ManifestObject {
@@ -29,112 +45,113 @@ export interface ManifestObject {
   [key: string]: unknown;
 }
 
+/** Helm's ownership metadata, which it requires on an object it did not create before it takes it over. */
+export function helmOwnership(release: { name: string; namespace: string }) {
+  return {
+    labels: { "app.kubernetes.io/managed-by": "Helm" },
+    annotations: { "meta.helm.sh/release-name": release.name, "meta.helm.sh/release-namespace": release.namespace },
+  };
+}
+
 /**
- * The Gateway API CRDs as individual Pulumi resources.
+ * The Gateway API bundle: its CRDs as one Helm release of a chart generated from the bundle
+ * (stacks/bundle-chart.ts explains why), and its `safe-upgrades` admission policy and binding as
+ * resources of their own, before the release.
  *
- * We parse the release manifest ourselves instead of using a YAML component so that every object
- * is a first-class resource with `retainOnDelete` set on it directly: deleting a CRD deletes every
- * object of that kind in the whole cluster, so destroying one stack must never take the CRDs (and
- * everybody's Gateways and routes) with it. With retention, a destroyed stack leaves the CRDs for
- * the cluster's owners to remove deliberately.
- *
- * Bundles from v1.5.0 on also carry the `safe-upgrades` ValidatingAdmissionPolicy and its binding,
- * which make the API server refuse older Gateway API CRDs. They are installed with the CRDs and
- * retained with them: the policy guards exactly the CRDs that stay behind, so dropping it on
- * destroy would let the next install silently downgrade the API under every Gateway controller of
- * the cluster. Whoever deletes the CRDs on purpose deletes the policy with them (retainCrds false
- * does both).
- *
- * The policy and its binding come first and every CRD after the binding: the guard is in force
- * before the writes it guards. Then the CRDs of the kinds the stack creates (`first`), then the
- * rest of the bundle, so that what waits only for its own kinds (`firstCrds`: the chart's release,
- * an unprotected shared Gateway) is created while the rest is still being installed. Without that
- * order it would wait for the slowest CRD: the engine checks one resource at a time, in the order
- * they are registered; resources that wait for the same one reach the engine as the SDK finishes
- * serializing them, the largest last (HTTPRoute's CRD); and each CRD the Kubernetes provider
- * creates empties its cache of the cluster's OpenAPI document, which it reads again (1-2 s, the
- * whole document) for most of the next CRD checks. Older bundles (before v1.5) have no policy:
- * their first CRDs wait for nothing.
+ * The policy and binding stay outside the chart because Helm has no install order for admission
+ * kinds: as resources the release depends on, the guard is in force before the writes it guards.
+ * They are retained like the CRDs (`retainOnDelete`): the policy guards exactly the CRDs that stay
+ * behind, so dropping it on destroy would let the next install silently downgrade the API under
+ * every Gateway controller of the cluster. Whoever deletes the CRDs on purpose deletes the policy
+ * with them (retainCrds false does both).
  */
 export class GatewayApiCrds extends pulumi.ComponentResource {
-  /** The registered objects; depend on these before creating Gateway API objects. */
-  public readonly resources: pulumi.CustomResource[];
+  /** Everything registered; what must wait for the whole bundle depends on these. */
+  public readonly resources: pulumi.Resource[];
+  /** The release of the bundle's CRDs: what creates Gateway API objects depends on it. */
+  public readonly release: k8s.helm.v3.Release;
   /** Names of the CustomResourceDefinitions installed. */
   public readonly crdNames: string[];
-  /** The CRDs of the `first` kinds: what creates only those kinds waits for these, not the whole bundle. */
-  public readonly firstCrds: pulumi.CustomResource[] = [];
 
   constructor(name: string, args: GatewayApiCrdsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dot-ai-gateway:crds:GatewayApiCrds", name, {}, opts);
-    const objects = args.objects;
-    const crds = objects.filter((o) => o.kind === "CustomResourceDefinition");
+    const { admission, chartObjects } = splitBundle(args.objects);
+    const crds = chartObjects.filter((o) => o.kind === "CustomResourceDefinition");
     if (crds.length === 0) {
       throw new pulumi.ResourceError("the Gateway API manifest contains no CustomResourceDefinition", this);
     }
 
-    const childOpts: pulumi.CustomResourceOptions = { parent: this, retainOnDelete: args.retainOnDelete ?? true };
-    // Objects are passed as the upstream manifest has them; the API server validates them.
+    const retain: pulumi.CustomResourceOptions = { parent: this, retainOnDelete: args.retainOnDelete ?? true };
+    // Upstream names, as the stack's state has known them since before the release existed.
     const policies = new Map<string, pulumi.CustomResource>();
-    const guards: pulumi.CustomResource[] = [];
-    const first = new Set(args.first ?? []);
-    const firstCrds = this.firstCrds;
-    const register = (obj: ManifestObject): pulumi.CustomResource => {
-      const name = obj.metadata.name;
-      if (obj.kind === "ValidatingAdmissionPolicy" && isAdmissionV1(obj)) {
-        const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
-          name,
-          withForcedApply(obj) as unknown as k8s.admissionregistration.v1.ValidatingAdmissionPolicyArgs,
-          childOpts,
-        );
-        policies.set(name, policy);
-        return policy;
-      }
-      if (obj.kind === "ValidatingAdmissionPolicyBinding" && isAdmissionV1(obj)) {
-        const policy = policies.get((obj.spec as { policyName?: string } | undefined)?.policyName ?? "");
-        const binding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
-          name,
-          withForcedApply(obj) as unknown as k8s.admissionregistration.v1.ValidatingAdmissionPolicyBindingArgs,
-          { ...childOpts, dependsOn: policy ? [policy] : [] },
-        );
-        // A binding in force needs its policy: the policy is in force once the binding exists.
-        if (policy) guards.push(binding);
-        return binding;
-      }
-      if (obj.kind === "CustomResourceDefinition") {
-        const kind = gatewayApiKind(obj);
-        const isFirst = kind !== undefined && first.has(kind);
-        const after = isFirst ? [...guards] : [...guards, ...firstCrds];
-        const crd = new k8s.apiextensions.v1.CustomResourceDefinition(
-          name,
-          obj as unknown as k8s.apiextensions.v1.CustomResourceDefinitionArgs,
-          after.length > 0 ? { ...childOpts, dependsOn: after } : childOpts,
-        );
-        if (isFirst) firstCrds.push(crd);
-        return crd;
-      }
-      // Anything else a release manifest may carry, as it is.
-      return new k8s.apiextensions.CustomResource(`${obj.kind.toLowerCase()}-${name}`, obj, childOpts);
-    };
-    // Policies, then their bindings, then the CRDs of the `first` kinds, so that what comes later
-    // can wait for them; the rest in manifest order (the sort is stable).
-    const rank = (o: ManifestObject) =>
-      isAdmissionV1(o) && o.kind === "ValidatingAdmissionPolicy"
-        ? 0
-        : isAdmissionV1(o) && o.kind === "ValidatingAdmissionPolicyBinding"
-          ? 1
-          : first.has(gatewayApiKind(o) ?? "")
-            ? 2
-            : 3;
-    // The kinds are checked against the manifest before anything is registered
-    // (stacks/crd-manifest.ts); one missing here is a program error.
-    const missing = [...first].filter((kind) => !crds.some((c) => gatewayApiKind(c) === kind));
-    if (missing.length > 0) {
-      throw new pulumi.ResourceError(`the Gateway API manifest has no CRD for ${missing.join(", ")}`, this);
+    for (const o of admission.filter((a) => a.kind === "ValidatingAdmissionPolicy")) {
+      const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        o.metadata.name,
+        withForcedApply(o) as unknown as k8s.admissionregistration.v1.ValidatingAdmissionPolicyArgs,
+        retain,
+      );
+      policies.set(o.metadata.name, policy);
     }
-    this.resources = [...objects].sort((a, b) => rank(a) - rank(b)).map(register);
+    const bindings = admission
+      .filter((o) => o.kind === "ValidatingAdmissionPolicyBinding")
+      .map((o) => {
+        const policy = policies.get((o.spec as { policyName?: string } | undefined)?.policyName ?? "");
+        return new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+          o.metadata.name,
+          withForcedApply(o) as unknown as k8s.admissionregistration.v1.ValidatingAdmissionPolicyBindingArgs,
+          { ...retain, dependsOn: policy ? [policy] : [] },
+        );
+      });
+    // A binding in force needs its policy: the guard is in force once the bindings exist.
+    const guards: pulumi.Resource[] = bindings.length > 0 ? bindings : [...policies.values()];
+
+    // Kept on deletion whatever retainCrds says: the labels they set are what lets the release
+    // (or the next stack's) manage the CRDs, and the release's uninstall decides their fate.
+    const ownership = helmOwnership(args.release);
+    const adoptions = (args.adopt ?? []).map(
+      (crdName) =>
+        new k8s.apiextensions.v1.CustomResourceDefinitionPatch(
+          `${name}-adopt-${crdName}`,
+          { metadata: { name: crdName, ...ownership } },
+          { parent: this, retainOnDelete: true, dependsOn: guards },
+        ),
+    );
+
+    this.release = new k8s.helm.v3.Release(
+      `${name}-release`,
+      {
+        name: args.release.name,
+        namespace: args.release.namespace,
+        chart: args.chartPath,
+        // Helm waits for each CRD to be Established, so what depends on the release finds its kinds served.
+        skipAwait: false,
+        // Each revision is a Secret of most of a mebibyte: a few are enough to roll back.
+        maxHistory: 3,
+      },
+      {
+        parent: this,
+        dependsOn: [...guards, ...adoptions],
+        import: args.importRelease ? `${args.release.namespace}/${args.release.name}` : undefined,
+      },
+    );
+    this.resources = [...policies.values(), ...bindings, ...adoptions, this.release];
     this.crdNames = crds.map((c) => c.metadata.name);
-    this.registerOutputs({ crdNames: this.crdNames });
+    this.registerOutputs({ crdNames: this.crdNames, release: this.release.status });
   }
+}
+
+/**
+ * The bundle's admission objects (the safe-upgrades policy and binding, from v1.5.0 on), which the
+ * stack registers itself, and the rest, which the chart holds.
+ */
+export function splitBundle(objects: readonly ManifestObject[]): {
+  admission: ManifestObject[];
+  chartObjects: ManifestObject[];
+} {
+  const isAdmission = (o: ManifestObject) =>
+    o.apiVersion === "admissionregistration.k8s.io/v1" &&
+    (o.kind === "ValidatingAdmissionPolicy" || o.kind === "ValidatingAdmissionPolicyBinding");
+  return { admission: objects.filter(isAdmission), chartObjects: objects.filter((o) => !isAdmission(o)) };
 }
 
 /** The kind a Gateway API CRD defines, or undefined for any other object. */
@@ -155,10 +172,6 @@ export function gatewayApiKind(obj: ManifestObject): string | undefined {
 function withForcedApply(obj: ManifestObject): ManifestObject {
   const annotations = { ...(obj.metadata.annotations as Record<string, string> | undefined), ...FORCE_APPLY };
   return { ...obj, metadata: { ...obj.metadata, annotations } };
-}
-
-function isAdmissionV1(obj: ManifestObject): boolean {
-  return obj.apiVersion === "admissionregistration.k8s.io/v1";
 }
 
 /** The objects of a multi-document YAML manifest, refusing anything that is not a Kubernetes object. */

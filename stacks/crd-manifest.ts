@@ -1,22 +1,63 @@
 import * as fs from "fs/promises";
 
-import { ManifestObject, gatewayApiKind, parseManifest } from "../components/crds";
+import * as pulumi from "@pulumi/pulumi";
+
+import { ManifestObject, gatewayApiKind, parseManifest, splitBundle } from "../components/crds";
 import { GATEWAY_API_GROUP } from "../components/gateway-api";
+import { RELEASE_RECORD_LIMIT, bundleChart, recordFits, releaseRecordBytes, writeBundleChart } from "./bundle-chart";
 import { CONFIG_NAMESPACE, CrdConfig } from "./config";
-import { ApiNeed, checkClusterGatewayApi, readGatewayApiSafely } from "./crd-precheck";
+import {
+  ApiNeed,
+  BUNDLE_VERSION_ANNOTATION,
+  BundlePlan,
+  checkClusterGatewayApi,
+  readGatewayApiSafely,
+  wantedBundle,
+} from "./crd-precheck";
 import { userError } from "./errors";
 
 const FETCH_TIMEOUT_MS = 60_000;
-const BUNDLE_VERSION_ANNOTATION = "gateway.networking.k8s.io/bundle-version";
+
+/** The bundle as the stack installs it: see GatewayApiCrdsArgs. */
+export interface BundleInstall extends Omit<BundlePlan, "version"> {
+  objects: ManifestObject[];
+  /** The generated chart of its CRDs (stacks/bundle-chart.ts). */
+  chartPath: string;
+}
 
 /**
  * The Gateway API bundle to install, or undefined when the cluster's own Gateway API CRDs are to be
  * left as they are (newer, or managed by someone else: see stacks/crd-precheck.ts). The cluster is
- * read while the bundle loads; both happen before anything is registered.
+ * read while the bundle loads; both happen before anything is registered, and so does the check
+ * that Helm can store the bundle's release.
  */
-export async function loadGatewayApiBundle(crds: CrdConfig, needs: ApiNeed[]): Promise<ManifestObject[] | undefined> {
-  const [objects, cluster] = await Promise.all([loadCheckedBundle(crds, needs), readGatewayApiSafely(needs)]);
-  return checkClusterGatewayApi(crds, needs, objects, cluster);
+export async function loadGatewayApiBundle(crds: CrdConfig, needs: ApiNeed[]): Promise<BundleInstall | undefined> {
+  const [{ objects, text }, cluster] = await Promise.all([loadCheckedBundle(crds, needs), readGatewayApiSafely(needs)]);
+  const stack = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+  const plan = await checkClusterGatewayApi(wantedBundle(crds, needs, objects, stack), cluster);
+  if (plan === undefined) return undefined;
+  const chart = bundleChart(splitBundle(objects).chartObjects, {
+    bundleVersion: plan.version,
+    customFile: crds.source.kind === "file" ? text : undefined,
+    keep: crds.retainOnDelete,
+    installedBy: stack,
+  });
+  const bytes = releaseRecordBytes(chart);
+  if (!recordFits(bytes)) {
+    throw userError(
+      `The Gateway API manifest (${describeSource(crds)}) is too large for one Helm release: each revision would be a Secret of about ${kib(bytes)}, over the API server's limit of ${kib(RELEASE_RECORD_LIMIT)} for a Secret. Nothing was deployed.\n` +
+        `  Fix: install the bundle yourself (kubectl apply --server-side -f <manifest>) and run: pulumi config set ${CONFIG_NAMESPACE}:installCrds false`,
+    );
+  }
+  return { objects, chartPath: writeBundleChart(chart), adopt: plan.adopt, importRelease: plan.importRelease };
+}
+
+function kib(bytes: number): string {
+  return `${Math.round(bytes / 1024)} KiB`;
+}
+
+function describeSource(crds: CrdConfig): string {
+  return crds.source.kind === "file" ? `${CONFIG_NAMESPACE}:gatewayApiCrdsFile ${crds.source.path}` : crds.source.url;
 }
 
 /**
@@ -24,10 +65,12 @@ export async function loadGatewayApiBundle(crds: CrdConfig, needs: ApiNeed[]): P
  * version it will use, so that a file of another release than `gatewayApiVersion` fails here,
  * naming both settings, not halfway through `pulumi up`.
  */
-export async function loadCheckedBundle(crds: CrdConfig, needs: ApiNeed[]): Promise<ManifestObject[]> {
+export async function loadCheckedBundle(
+  crds: CrdConfig,
+  needs: ApiNeed[],
+): Promise<{ objects: ManifestObject[]; text: string }> {
   const text = await loadCrdManifest(crds);
-  const where =
-    crds.source.kind === "file" ? `${CONFIG_NAMESPACE}:gatewayApiCrdsFile ${crds.source.path}` : crds.source.url;
+  const where = describeSource(crds);
   let objects: ManifestObject[];
   try {
     objects = parseManifest(text);
@@ -61,7 +104,7 @@ export async function loadCheckedBundle(crds: CrdConfig, needs: ApiNeed[]): Prom
         `, or point ${CONFIG_NAMESPACE}:gatewayApiCrdsFile at the ${crds.version} standard-install.yaml`,
     );
   }
-  return objects;
+  return { objects, text };
 }
 
 function serves(crd: ManifestObject | undefined, version: string): boolean {

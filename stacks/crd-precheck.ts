@@ -36,6 +36,7 @@ import * as semver from "semver";
 import { ManifestObject } from "../components/crds";
 import { GATEWAY_API_GROUP, gatewayApiVersions } from "../components/gateway-api";
 import { CONFIG_NAMESPACE, CrdConfig, gatewayApiCrdsUrl } from "./config";
+import { BUNDLE_RELEASE, INSTALLED_BY_ANNOTATION } from "./bundle-chart";
 import { userError } from "./errors";
 import { ClusterSelection, apiRequester, clusterSelection, withTimeout } from "./kube-client";
 
@@ -50,10 +51,18 @@ export const CHANNEL_ANNOTATION = "gateway.networking.k8s.io/channel";
 export const SAFE_UPGRADES_POLICY = "safe-upgrades.gateway.networking.k8s.io";
 /** pulumi-kubernetes names its server-side apply field managers `pulumi-kubernetes-<random>`. */
 const PULUMI_FIELD_MANAGER = /^pulumi-kubernetes/;
+/** Helm's statuses of a revision whose operation is under way (or was interrupted). */
+const PENDING_STATUSES = ["pending-install", "pending-upgrade", "pending-rollback"];
+/** Helm's statuses of a newest revision whose release holds its objects. */
+const INSTALLED_STATUSES = ["deployed", "failed"];
 
 /** A Gateway API CRD as the cluster holds it. */
 export interface InstalledCrd {
   name: string;
+  /** The Helm release that owns it (Helm's ownership annotations, with its `managed-by: Helm` label). */
+  helmRelease?: HelmReleaseName;
+  /** The stack that installed it through this program's release (`dot-ai-gateway/installed-by`). */
+  installedBy?: string;
   /** Its `gateway.networking.k8s.io/bundle-version` annotation, when it has one. */
   bundleVersion?: string;
   /** Its `gateway.networking.k8s.io/channel` annotation (`standard`, `experimental`). */
@@ -70,6 +79,13 @@ export interface ClusterGatewayApi {
   served: ApiNeed[];
   /** The safe-upgrades ValidatingAdmissionPolicy, when present. */
   policy?: { bundleVersion?: string };
+  /** The newest revision of this program's bundle release, when it exists. */
+  bundleRelease?: { version: number; status: string };
+}
+
+export interface HelmReleaseName {
+  name: string;
+  namespace: string;
 }
 
 /** The bundle this stack would install. */
@@ -82,22 +98,61 @@ export interface WantedBundle {
   needs: ApiNeed[];
   /** retainCrds. */
   retainOnDelete: boolean;
+  /** The release the bundle is installed as. */
+  release: HelmReleaseName;
+  /** This stack, as `dot-ai-gateway/installed-by` records it. */
+  stack: string;
 }
 
 export type CrdDecision =
-  | { action: "install"; reason: string }
+  | {
+      action: "install";
+      reason: string;
+      /** CRDs in the cluster the release takes over (see `GatewayApiCrdsArgs.adopt`). */
+      adopt: string[];
+      /** The release exists: import it (see `GatewayApiCrdsArgs.importRelease`). */
+      importRelease: boolean;
+    }
   | { action: "skip"; warning: string }
   | { action: "refuse"; problem: string; fixes: string[] };
 
 /** Decides, from what the cluster holds, whether the stack installs its Gateway API bundle. */
 export function judgeGatewayApiCrds(want: WantedBundle, cluster: ClusterGatewayApi): CrdDecision {
-  if (cluster.crds.length === 0 && cluster.policy === undefined) {
-    return { action: "install", reason: "the cluster has no Gateway API CRDs" };
+  const release = cluster.bundleRelease;
+  if (release !== undefined && PENDING_STATUSES.includes(release.status)) {
+    const { name, namespace } = want.release;
+    return {
+      action: "refuse",
+      problem: `The Helm release ${namespace}/${name}, which holds the Gateway API CRDs, is stuck: its newest revision (${release.version}) is ${release.status}, left by an interrupted install or upgrade (a killed pulumi up, a lost API server). Helm refuses every operation on it until then; nothing was deployed.`,
+      fixes: [
+        `make sure no helm command is running on it, then: kubectl delete secret sh.helm.release.v1.${name}.v${release.version} -n ${namespace}   # the CRDs stay; the next pulumi up takes them over`,
+      ],
+    };
   }
-  const ours = cluster.crds.filter((c) => want.crdNames.includes(c.name));
+  const releaseExists = release !== undefined && INSTALLED_STATUSES.includes(release.status);
+  if (cluster.crds.length === 0 && cluster.policy === undefined) {
+    return {
+      action: "install",
+      reason: "the cluster has no Gateway API CRDs",
+      adopt: [],
+      importRelease: releaseExists,
+    };
+  }
+  const inBundle = cluster.crds.filter((c) => want.crdNames.includes(c.name));
   const byPulumi = (c: InstalledCrd) => c.managers.some((m) => PULUMI_FIELD_MANAGER.test(m));
+  const ofOurRelease = (c: InstalledCrd) =>
+    c.helmRelease?.name === want.release.name && c.helmRelease.namespace === want.release.namespace;
+  // Installed as Pulumi resources by this program's code before the bundle became a release.
+  const legacy = inBundle.filter((c) => c.helmRelease === undefined && byPulumi(c));
+  const mine = inBundle.filter(ofOurRelease);
+  // Another stack of this program whose release still holds them: it manages them, this one uses them.
+  const otherStack = releaseExists
+    ? mine.map((c) => c.installedBy).find((s) => s !== undefined && s !== want.stack)
+    : undefined;
   // No recorded manager at all (fields nobody owns, e.g. stripped): nothing to conflict with.
-  const foreign = ours.filter((c) => c.managers.length > 0 && !byPulumi(c));
+  const foreign = inBundle.filter(
+    (c) => (c.managers.length > 0 || c.helmRelease !== undefined) && !legacy.includes(c) && !mine.includes(c),
+  );
   const experimental = cluster.crds.filter((c) => c.channel === "experimental");
   const versions = [...cluster.crds.map((c) => c.bundleVersion), cluster.policy?.bundleVersion].filter(
     (v): v is string => v !== undefined && semver.valid(v) !== null,
@@ -115,11 +170,31 @@ export function judgeGatewayApiCrds(want: WantedBundle, cluster: ClusterGatewayA
   } else if (experimental.length > 0) {
     why = `The cluster has the experimental channel of Gateway API ${describeVersions(experimental)}; the standard ${want.version} CRDs would drop its experimental kinds and fields.`;
   } else if (foreign.length > 0) {
-    why = `The cluster has Gateway API ${describeVersions(foreign)} CRDs managed by ${describeManagers(foreign)}, not by this program; applying ${want.version} over them would conflict with that field manager (server-side apply), and taking them over would make its next upgrade conflict with us.`;
+    why = `The cluster has Gateway API ${describeVersions(foreign)} CRDs managed by ${describeManagers(foreign)}, not by this program; applying ${want.version} over them would conflict with that owner, and taking them over would make its next upgrade conflict with us.`;
+  } else if (otherStack !== undefined) {
+    why = `The cluster has Gateway API ${describeVersions(mine)} CRDs installed by stack ${otherStack} (Helm release ${want.release.namespace}/${want.release.name}); that stack manages them, and this one uses them as they are.`;
   } else {
+    if (!want.retainOnDelete && legacy.length > 0) {
+      return {
+        action: "refuse",
+        problem: `The Gateway API CRDs this stack installed as Pulumi resources (${legacy.map((c) => c.name).join(", ")}) now move into the Helm release ${want.release.namespace}/${want.release.name}; but ${CONFIG_NAMESPACE}:retainCrds is false, so Pulumi would delete them, and every Gateway and route of the cluster with them, once the release has taken them over. Nothing was deployed.`,
+        fixes: [
+          `remove them from the stack without touching the cluster: pulumi state delete '<urn>' for each CustomResourceDefinition (pulumi stack --show-urns lists them), then pulumi up`,
+        ],
+      };
+    }
     const have =
-      ours.length > 0 ? `Gateway API ${describeVersions(ours)}, installed by this program` : "no CRDs of the bundle";
-    return { action: "install", reason: `the cluster has ${have}` };
+      legacy.length + mine.length > 0
+        ? `Gateway API ${describeVersions([...legacy, ...mine])}, installed by this program`
+        : "no CRDs of the bundle";
+    return {
+      action: "install",
+      reason: `the cluster has ${have}`,
+      // Once given Helm's labels by a patch, a CRD keeps that patch (it owns the labels): dropping
+      // it from the stack would be a change in every later preview.
+      adopt: [...legacy, ...mine].filter(byPulumi).map((c) => c.name),
+      importRelease: releaseExists,
+    };
   }
 
   const missing = want.needs.filter((n) => !cluster.served.some((s) => s.kind === n.kind && s.version === n.version));
@@ -143,12 +218,13 @@ export function judgeGatewayApiCrds(want: WantedBundle, cluster: ClusterGatewayA
       fixes,
     };
   }
-  if (!want.retainOnDelete && ours.some(byPulumi)) {
+  const installedHere = legacy.length > 0 || (releaseExists && mine.some((c) => c.installedBy === want.stack));
+  if (!want.retainOnDelete && installedHere) {
     return {
       action: "refuse",
       problem: `${why} They are left as they are; but ${CONFIG_NAMESPACE}:retainCrds is false, so leaving them out of this stack, which installed them, would delete them and every Gateway and route of the cluster with them. Nothing was deployed.`,
       fixes: [
-        `remove them from the stack without touching the cluster: pulumi state delete '<urn>' for each CustomResourceDefinition (pulumi stack --show-urns lists them), then pulumi up`,
+        `remove them from the stack without touching the cluster: pulumi state delete '<urn>' for the Helm release ${want.release.name} or each CustomResourceDefinition (pulumi stack --show-urns lists them), then pulumi up`,
       ],
     };
   }
@@ -177,12 +253,23 @@ function describeVersions(crds: InstalledCrd[]): string {
 }
 
 function describeManagers(crds: InstalledCrd[]): string {
-  const managers = [...new Set(crds.flatMap((c) => c.managers))];
+  const managers = [
+    ...new Set(
+      crds.flatMap((c) =>
+        c.helmRelease ? [`Helm release ${c.helmRelease.namespace}/${c.helmRelease.name}`] : c.managers,
+      ),
+    ),
+  ];
   return managers.length > 0 ? managers.map((m) => `'${m}'`).join(", ") : "no recorded field manager";
 }
 
 /** The bundle as `judgeGatewayApiCrds` needs it. */
-export function wantedBundle(crds: CrdConfig, needs: ApiNeed[], objects: ManifestObject[]): WantedBundle {
+export function wantedBundle(
+  crds: CrdConfig,
+  needs: ApiNeed[],
+  objects: readonly ManifestObject[],
+  stack: string,
+): WantedBundle {
   const crdObjects = objects.filter((o) => o.kind === "CustomResourceDefinition");
   const annotated = crdObjects
     .map((o) => (o.metadata.annotations as Record<string, string> | undefined)?.[BUNDLE_VERSION_ANNOTATION])
@@ -192,7 +279,17 @@ export function wantedBundle(crds: CrdConfig, needs: ApiNeed[], objects: Manifes
     crdNames: crdObjects.map((o) => o.metadata.name),
     needs,
     retainOnDelete: crds.retainOnDelete,
+    release: BUNDLE_RELEASE,
+    stack,
   };
+}
+
+/** How the stack installs its bundle, once judged against the cluster. */
+export interface BundlePlan {
+  /** The bundle's release (see `wantedBundle`). */
+  version: string;
+  adopt: string[];
+  importRelease: boolean;
 }
 
 /** How the cluster is read; tests replace `read` so that no cluster is needed. */
@@ -203,18 +300,18 @@ export const clusterGatewayApi = {
 };
 
 /**
- * The objects to register: the bundle, or none when the cluster's CRDs are left as they are (with
- * a warning). Stops the program when the stack can neither install nor leave them.
+ * How to install the bundle, or undefined when the cluster's CRDs are left as they are (with a
+ * warning). Stops the program when the stack can neither install nor leave them.
  */
 export async function checkClusterGatewayApi(
-  crds: CrdConfig,
-  needs: ApiNeed[],
-  objects: ManifestObject[],
+  want: WantedBundle,
   cluster: ClusterGatewayApi | undefined,
-): Promise<ManifestObject[] | undefined> {
-  if (cluster === undefined) return objects;
-  const decision = judgeGatewayApiCrds(wantedBundle(crds, needs, objects), cluster);
-  if (decision.action === "install") return objects;
+): Promise<BundlePlan | undefined> {
+  if (cluster === undefined) return { version: want.version, adopt: [], importRelease: false };
+  const decision = judgeGatewayApiCrds(want, cluster);
+  if (decision.action === "install") {
+    return { version: want.version, adopt: decision.adopt, importRelease: decision.importRelease };
+  }
   if (decision.action === "skip") {
     await pulumi.log.warn(decision.warning);
     return undefined;
@@ -243,6 +340,7 @@ interface ManagedField {
 }
 interface Metadata {
   name?: string;
+  labels?: Record<string, string>;
   annotations?: Record<string, string>;
   managedFields?: ManagedField[];
 }
@@ -267,9 +365,15 @@ export async function readClusterGatewayApi(selection: ClusterSelection, needs: 
 
   // v1beta1 too: the versions the stack would use at an older release (a fix may suggest one).
   const versions = [...new Set(["v1", "v1beta1", ...needs.map((n) => n.version)])];
-  const [list, policy, ...discovery] = await Promise.all([
+  const release = BUNDLE_RELEASE;
+  const [list, policy, revisions, ...discovery] = await Promise.all([
     get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", PARTIAL_LIST),
     get(`/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/${SAFE_UPGRADES_POLICY}`, PARTIAL_OBJECT),
+    // Helm's revision records of the bundle's release: their labels say each one's status.
+    get(
+      `/api/v1/namespaces/${release.namespace}/secrets?labelSelector=${encodeURIComponent(`owner=helm,name=${release.name}`)}`,
+      PARTIAL_LIST,
+    ),
     ...versions.map((v) => get(`/apis/${GATEWAY_API_GROUP}/${v}`)),
   ]);
   const items = ((list as { items?: { metadata?: Metadata }[] } | undefined)?.items ?? []).map((i) => i.metadata ?? {});
@@ -279,6 +383,8 @@ export async function readClusterGatewayApi(selection: ClusterSelection, needs: 
       name: m.name as string,
       bundleVersion: m.annotations?.[BUNDLE_VERSION_ANNOTATION],
       channel: m.annotations?.[CHANNEL_ANNOTATION],
+      helmRelease: helmOwner(m),
+      installedBy: m.annotations?.[INSTALLED_BY_ANNOTATION],
       managers: [
         ...new Set(
           (m.managedFields ?? [])
@@ -293,9 +399,22 @@ export async function readClusterGatewayApi(selection: ClusterSelection, needs: 
       .map((r) => ({ kind: r.kind as string, version })),
   );
   const policyMetadata = (policy as { metadata?: Metadata } | undefined)?.metadata;
+  const newest = ((revisions as { items?: { metadata?: Metadata }[] } | undefined)?.items ?? [])
+    .map((i) => ({ version: Number(i.metadata?.labels?.version), status: i.metadata?.labels?.status ?? "" }))
+    .filter((r) => Number.isInteger(r.version))
+    .sort((a, b) => b.version - a.version)[0];
   return {
     crds,
     served,
     policy: policyMetadata ? { bundleVersion: policyMetadata.annotations?.[BUNDLE_VERSION_ANNOTATION] } : undefined,
+    bundleRelease: newest,
   };
+}
+
+/** The Helm release whose ownership metadata an object carries, if any. */
+function helmOwner(m: Metadata): HelmReleaseName | undefined {
+  const name = m.annotations?.["meta.helm.sh/release-name"];
+  const namespace = m.annotations?.["meta.helm.sh/release-namespace"];
+  if (m.labels?.["app.kubernetes.io/managed-by"] !== "Helm" || !name || !namespace) return undefined;
+  return { name, namespace };
 }

@@ -18,6 +18,7 @@ import {
   SharedGatewayConfig,
   StackConfig,
 } from "./config";
+import { BUNDLE_RELEASE } from "./bundle-chart";
 import { resolvePlatform } from "./platform-reference";
 import { loadGatewayApiBundle } from "./crd-manifest";
 import { ApiNeed } from "./crd-precheck";
@@ -46,19 +47,22 @@ export async function deploy(config: StackConfig, apiKeys: ApiKeys): Promise<Dep
   // All before any resource is registered: a bundled Qdrant that can never get a volume stops
   // the program here, in seconds, instead of in Helm's 10-minute timeout, and a release left
   // pending by an interrupted run with the fix instead of Helm's "another operation is in progress".
-  const [objects, , releaseDescription] = await allChecks([
+  const [bundle, , releaseDescription] = await allChecks([
     config.crds.install ? loadGatewayApiBundle(config.crds, apiNeeds(config)) : undefined,
     config.role === "combined" ? checkQdrantStorage(config.app) : undefined,
     config.role === "combined" ? checkHelmRelease(config.app) : undefined,
   ]);
   const opts: pulumi.ComponentResourceOptions = { providers: [kubernetesProvider()] };
-  const crds = objects
+  const crds = bundle
     ? new GatewayApiCrds(
         "gateway-api-crds",
         {
-          objects,
+          objects: bundle.objects,
+          chartPath: bundle.chartPath,
+          release: BUNDLE_RELEASE,
           retainOnDelete: config.crds.retainOnDelete,
-          first: apiNeeds(config).map((need) => need.kind),
+          adopt: bundle.adopt,
+          importRelease: bundle.importRelease,
         },
         opts,
       )
@@ -105,9 +109,9 @@ function sharedGatewayArgs(
     plaintextHttp: shared.plaintextHttp,
     // A protected Gateway waits for the whole bundle: it then sits above everything else of the
     // platform in the graph, so `pulumi destroy` meets the protection before it drops anything
-    // from the state (a CRD nothing depends on would go first). Unprotected, it waits only for the
-    // CRDs of the kinds the stack creates and is created while the rest is still being installed.
-    crds: protect ? bundle?.resources : bundle?.firstCrds,
+    // from the state (a resource of the bundle nothing depends on would go first). Unprotected, it
+    // waits for the release, which holds every CRD (and comes after the admission policy).
+    crds: protect ? bundle?.resources : bundle && [bundle.release],
     protect,
   };
 }
@@ -217,10 +221,8 @@ function deployCreation(
       plaintextHttp: created.plaintextHttp,
     },
     {},
-    // Only the CRDs of the kinds the stack creates (through the chart: its Gateway and HTTPRoute):
-    // the release installs while the rest of the bundle is still being checked and created (see
-    // GatewayApiCrds, docs/performance.md).
-    crds?.firstCrds ?? [],
+    // The bundle's release: Helm has waited for each of its CRDs to be Established.
+    crds ? [crds.release] : [],
     {
       awaitCreatedGateway: created.waitForProgrammed
         ? { name: gatewayName, className: created.className, timeoutSeconds: created.waitTimeoutSeconds }

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 
 import { CLUSTER_READ_RULES } from "../components/agent-access";
-import { StackRun, TYPES, byType, devSpec, one, prodSpec, runStack } from "./harness";
+import { APP_RELEASE, StackRun, TYPES, byType, devSpec, one, prodSpec, runStack } from "./harness";
 
 /** What the pods run as, and what it is bound to, by the stack's agentAccess. */
 describe("the dot-ai agent's reach (agentAccess)", () => {
@@ -13,7 +13,11 @@ describe("the dot-ai agent's reach (agentAccess)", () => {
 
   it("is the chart's own by default: its ServiceAccount and cluster-wide ClusterRole, nothing of the program's", async () => {
     const run = await deployed(devSpec());
-    assert.strictEqual(one(run, TYPES.release).inputs.values.serviceAccount, undefined, "the chart's defaults");
+    assert.strictEqual(
+      one(run, TYPES.release, APP_RELEASE).inputs.values.serviceAccount,
+      undefined,
+      "the chart's defaults",
+    );
     for (const type of [TYPES.serviceAccount, TYPES.clusterRole, TYPES.clusterRoleBinding, TYPES.roleBinding]) {
       assert.deepStrictEqual(byType(run, type), [], type);
     }
@@ -23,7 +27,7 @@ describe("the dot-ai agent's reach (agentAccess)", () => {
     const run = await deployed(devSpec({ agentAccess: "read" }));
     const sa = one(run, TYPES.serviceAccount);
     assert.deepStrictEqual(sa.inputs.metadata, { name: "dot-ai-agent", namespace: "dot-ai" });
-    assert.deepStrictEqual(one(run, TYPES.release).inputs.values.serviceAccount, {
+    assert.deepStrictEqual(one(run, TYPES.release, APP_RELEASE).inputs.values.serviceAccount, {
       create: false,
       name: "dot-ai-agent",
     });
@@ -69,7 +73,7 @@ describe("the dot-ai agent's reach (agentAccess)", () => {
 
   it("starts the pods only once their ServiceAccount and its bindings exist", async () => {
     const run = await deployed(prodSpec({ agentAccess: "read" }));
-    const release = one(run, TYPES.release);
+    const release = one(run, TYPES.release, APP_RELEASE);
     for (const child of [
       one(run, TYPES.serviceAccount),
       one(run, TYPES.clusterRole),

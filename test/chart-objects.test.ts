@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { chartObjects, manifestObjects, readMissingObjects, releaseRecord } from "../stacks/chart-objects";
 import { HelmRevision, checkHelmRelease, deployedRevision, readHelmRevisions } from "../stacks/release-check";
-import { TYPES, devSpec, one, prodSpec, runStack } from "./harness";
+import { APP_RELEASE, TYPES, devSpec, one, prodSpec, runStack } from "./harness";
 import { FakeCluster, startFakeCluster } from "./support/fake-cluster";
 
 /** A manifest as Helm stores it: documents under `# Source:` comments, namespaces left to Helm. */
@@ -98,7 +98,8 @@ describe("objects of the deployed Helm revision deleted by hand", () => {
     beforeEach(() => {
       chartObjects.missing = async (_, objects) => objects.filter((o) => o.kind === "HTTPRoute");
     });
-    const description = (run: Awaited<ReturnType<typeof runStack>>) => one(run, TYPES.release).inputs.description;
+    const description = (run: Awaited<ReturnType<typeof runStack>>) =>
+      one(run, TYPES.release, APP_RELEASE).inputs.description;
 
     for (const [name, spec, namespace] of [
       ["dev", devSpec(), "dot-ai"],

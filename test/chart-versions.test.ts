@@ -6,7 +6,18 @@ import { CORE_SCHEMA, load } from "js-yaml";
 
 import { managedProvidersOf } from "../components/chart-contract";
 import { readLocalChartVersion, readPackagedChartFile } from "../stacks/local-chart";
-import { KEYS, REAL_CHARTS, RealChartVersion, StackRun, TYPES, devSpec, one, prodSpec, runStack } from "./harness";
+import {
+  APP_RELEASE,
+  KEYS,
+  REAL_CHARTS,
+  RealChartVersion,
+  StackRun,
+  TYPES,
+  devSpec,
+  one,
+  prodSpec,
+  runStack,
+} from "./harness";
 
 const VERSIONS = Object.keys(REAL_CHARTS) as RealChartVersion[];
 
@@ -42,7 +53,7 @@ describe("chart versions", () => {
       runs[version] = { dev, prod };
     }
   });
-  const values = (run: StackRun) => one(run, TYPES.release).inputs.values;
+  const values = (run: StackRun) => one(run, TYPES.release, APP_RELEASE).inputs.values;
 
   for (const version of VERSIONS) {
     it(`passes ${version} only values its own values.yaml declares, in both patterns`, () => {
@@ -128,7 +139,7 @@ describe("chart versions", () => {
         /chart 2\.3\.0 is newer than 2\.2\.2, the newest version this program was verified with/.test(w),
       ),
     );
-    assert.strictEqual(one(run, TYPES.release).inputs.version, "2.3.0");
+    assert.strictEqual(one(run, TYPES.release, APP_RELEASE).inputs.version, "2.3.0");
   });
 
   it("reads the version of each vendored chart package from the Chart.yaml inside it", () => {
@@ -141,7 +152,7 @@ describe("chart versions", () => {
       fs.writeFileSync(path.join(dir, "Chart.yaml"), "apiVersion: v2\nname: dot-ai\nversion: 1.25.0\n");
       const run = await runStack(devSpec({ chart: dir }));
       if (run.error) throw run.error;
-      const release = one(run, TYPES.release);
+      const release = one(run, TYPES.release, APP_RELEASE);
       assert.strictEqual(release.inputs.chart, dir);
       assert.strictEqual(release.inputs.version, undefined);
       assert.strictEqual(values(run).secrets.copilot.keyName, "copilot-token", "1.25.0 rules apply");
@@ -152,7 +163,7 @@ describe("chart versions", () => {
   });
 
   it("passes a packaged chart to Helm by its path, without a version", () => {
-    const release = one(runs["0.170.0"].prod, TYPES.release);
+    const release = one(runs["0.170.0"].prod, TYPES.release, APP_RELEASE);
     assert.strictEqual(release.inputs.chart, REAL_CHARTS["0.170.0"]);
     assert.strictEqual(release.inputs.version, undefined);
   });

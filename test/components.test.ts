@@ -90,7 +90,8 @@ describe("components", () => {
     ]);
   });
 
-  it("keep the Gateway API CRDs on destroy unless told otherwise (deleting a CRD deletes every object of its kind)", async () => {
+  it("keep the Gateway API admission policy on destroy unless told otherwise (it guards the CRDs Helm keeps)", async () => {
+    const name = "safe-upgrades.gateway.networking.k8s.io";
     const objects: ManifestObject[] = [
       {
         apiVersion: "apiextensions.k8s.io/v1",
@@ -98,16 +99,21 @@ describe("components", () => {
         metadata: { name: "gateways.gateway.networking.k8s.io" },
         spec: { group: "gateway.networking.k8s.io", names: { kind: "Gateway" } },
       },
+      { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy", metadata: { name } },
     ];
-    const retained = await childrenOf(() => new GatewayApiCrds("crds", { objects }));
+    const args = { objects, chartPath: "./chart", release: { name: "crds", namespace: "kube-system" } };
+    const retained = await childrenOf(() => new GatewayApiCrds("crds", args));
     assert.deepStrictEqual(
       retained.map((r) => [r.name, r.retainOnDelete]),
-      [["gateways.gateway.networking.k8s.io", true]],
+      [
+        [name, true],
+        ["crds-release", false],
+      ],
     );
-    const deleted = await childrenOf(() => new GatewayApiCrds("crds", { objects, retainOnDelete: false }));
+    const deleted = await childrenOf(() => new GatewayApiCrds("crds", { ...args, retainOnDelete: false }));
     assert.deepStrictEqual(
       deleted.map((r) => r.retainOnDelete),
-      [false],
+      [false, false],
     );
   });
 });

@@ -97,7 +97,7 @@ describe("the Gateway API manifest", () => {
   });
 
   it("is accepted whole when it serves every kind at the version the program creates", async () => {
-    const objects = await loadCheckedBundle(fromFile(FIXTURE_CRDS), [
+    const { objects } = await loadCheckedBundle(fromFile(FIXTURE_CRDS), [
       ...GATEWAY_V1,
       { kind: "ReferenceGrant", version: "v1" },
     ]);

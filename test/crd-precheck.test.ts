@@ -2,6 +2,7 @@ import * as assert from "assert";
 
 import {
   ClusterGatewayApi,
+  HelmReleaseName,
   InstalledCrd,
   WantedBundle,
   judgeGatewayApiCrds,
@@ -9,8 +10,9 @@ import {
   wantedBundle,
 } from "../stacks/crd-precheck";
 import type { ManifestObject } from "../components/crds";
+import { BUNDLE_RELEASE } from "../stacks/bundle-chart";
 import type { CrdConfig } from "../stacks/config";
-import { NO_GATEWAY_API, TYPES, byType, devSpec, prodSpec, runStack } from "./harness";
+import { APP_RELEASE, NO_GATEWAY_API, TYPES, bundleCrdNames, byType, devSpec, prodSpec, runStack } from "./harness";
 import { FAKE_TOKEN, FakeCluster, startFakeCluster } from "./support/fake-cluster";
 
 const NAMES = ["gateways", "httproutes", "referencegrants", "gatewayclasses"].map(
@@ -21,11 +23,14 @@ const DEV_NEEDS = [
   { kind: "HTTPRoute", version: "v1" },
 ];
 const PROD_NEEDS = [...DEV_NEEDS, { kind: "ReferenceGrant", version: "v1" }];
+const STACK = "organization/dot-ai-gateway/dev";
 const want = (over: Partial<WantedBundle> = {}): WantedBundle => ({
   version: "v1.6.3",
   crdNames: NAMES,
   needs: PROD_NEEDS,
   retainOnDelete: true,
+  release: BUNDLE_RELEASE,
+  stack: STACK,
   ...over,
 });
 
@@ -182,6 +187,94 @@ describe("Gateway API CRDs already in the cluster", () => {
     });
   });
 
+  describe("move into this program's release", () => {
+    const OURS = { ...BUNDLE_RELEASE };
+    /** Helm's own field manager inside the Kubernetes provider: its binary's name. */
+    const HELM_IN_PROVIDER = "pulumi-resource-kubernetes";
+    const owned = (managers: string[], installedBy?: string, release: HelmReleaseName = OURS): ClusterGatewayApi => {
+      const c = cluster("v1.6.3", managers);
+      c.crds = c.crds.map((crd) => ({ ...crd, helmRelease: release, installedBy }));
+      return c;
+    };
+    const deployed = (c: ClusterGatewayApi, status = "deployed"): ClusterGatewayApi => ({
+      ...c,
+      bundleRelease: { version: 2, status },
+    });
+
+    it("takes over the CRDs it installed as Pulumi resources: one ownership patch each, and keeps them", () => {
+      const verdict = judgeGatewayApiCrds(want(), cluster("v1.6.3", [PULUMI]));
+      assert.deepStrictEqual(verdict, {
+        action: "install",
+        reason: "the cluster has Gateway API v1.6.3, installed by this program",
+        adopt: NAMES,
+        importRelease: false,
+      });
+      // Once adopted, the patches own Helm's labels: dropping them would show in every preview.
+      const after = judgeGatewayApiCrds(want(), deployed(owned([PULUMI, HELM_IN_PROVIDER], STACK)));
+      assert.deepStrictEqual(after.action === "install" && [after.adopt, after.importRelease], [NAMES, true]);
+    });
+
+    it("needs no patch for CRDs its release created, and imports the release it finds deployed", () => {
+      const verdict = judgeGatewayApiCrds(want(), deployed(owned([HELM_IN_PROVIDER], STACK)));
+      assert.deepStrictEqual(verdict.action === "install" && [verdict.adopt, verdict.importRelease], [[], true]);
+      // A release left failed by Helm still holds its objects: imported too, and upgraded.
+      const failed = judgeGatewayApiCrds(want(), deployed(owned([HELM_IN_PROVIDER], STACK), "failed"));
+      assert.ok(failed.action === "install" && failed.importRelease);
+    });
+
+    it("installs over CRDs kept by a destroyed stack's release (Helm takes them back by their annotations)", () => {
+      const verdict = judgeGatewayApiCrds(want(), owned([HELM_IN_PROVIDER], "organization/dot-ai-gateway/old"));
+      assert.deepStrictEqual(verdict.action === "install" && [verdict.adopt, verdict.importRelease], [[], false]);
+    });
+
+    it("leaves the CRDs to another stack whose release holds them, naming it", () => {
+      const verdict = judgeGatewayApiCrds(
+        want(),
+        deployed(owned([HELM_IN_PROVIDER], "organization/dot-ai-gateway/prod")),
+      );
+      assert.strictEqual(verdict.action, "skip");
+      if (verdict.action === "skip") {
+        assert.match(
+          verdict.warning,
+          /installed by stack organization\/dot-ai-gateway\/prod \(Helm release kube-system\/dot-ai-gateway-crds\)/,
+        );
+      }
+    });
+
+    it("leaves CRDs another Helm release owns (a Gateway controller's chart), naming that release", () => {
+      const verdict = judgeGatewayApiCrds(
+        want(),
+        owned([HELM_IN_PROVIDER], undefined, { name: "eg-crds", namespace: "envoy-gateway-system" }),
+      );
+      assert.strictEqual(verdict.action, "skip");
+      if (verdict.action === "skip")
+        assert.match(verdict.warning, /managed by 'Helm release envoy-gateway-system\/eg-crds'/);
+    });
+
+    it("stops on a release left pending by an interrupted run, naming the revision to delete", () => {
+      const verdict = judgeGatewayApiCrds(want(), deployed(owned([HELM_IN_PROVIDER], STACK), "pending-install"));
+      assert.strictEqual(verdict.action, "refuse");
+      if (verdict.action !== "refuse") return;
+      assert.match(
+        verdict.problem,
+        /kube-system\/dot-ai-gateway-crds.*is stuck: its newest revision \(2\) is pending-install/,
+      );
+      assert.match(
+        verdict.fixes[0],
+        /kubectl delete secret sh\.helm\.release\.v1\.dot-ai-gateway-crds\.v2 -n kube-system/,
+      );
+    });
+
+    it("with retainCrds false, refuses to move CRDs out of the stack's resources: Pulumi would delete them", () => {
+      const verdict = judgeGatewayApiCrds(want({ retainOnDelete: false }), cluster("v1.6.3", [PULUMI]));
+      assert.strictEqual(verdict.action, "refuse");
+      if (verdict.action === "refuse") assert.match(verdict.fixes[0], /pulumi state delete/);
+      // Once in the release, retainCrds false is Helm's uninstall deleting them: allowed.
+      const owned_ = judgeGatewayApiCrds(want({ retainOnDelete: false }), deployed(owned([HELM_IN_PROVIDER], STACK)));
+      assert.strictEqual(owned_.action, "install");
+    });
+  });
+
   describe("are compared with the bundle the stack would install", () => {
     const crd = (name: string, bundleVersion?: string): ManifestObject => ({
       apiVersion: "apiextensions.k8s.io/v1",
@@ -199,15 +292,22 @@ describe("Gateway API CRDs already in the cluster", () => {
     });
 
     it("whose release is what its CRDs say, whatever gatewayApiVersion says", () => {
-      const wanted = wantedBundle(config("v1.6.3"), DEV_NEEDS, [
-        crd("gateways.gateway.networking.k8s.io", "v1.6.2"),
-        { ...crd("safe-upgrades.gateway.networking.k8s.io", "v1.6.2"), kind: "ValidatingAdmissionPolicy" },
-      ]);
+      const wanted = wantedBundle(
+        config("v1.6.3"),
+        DEV_NEEDS,
+        [
+          crd("gateways.gateway.networking.k8s.io", "v1.6.2"),
+          { ...crd("safe-upgrades.gateway.networking.k8s.io", "v1.6.2"), kind: "ValidatingAdmissionPolicy" },
+        ],
+        STACK,
+      );
       assert.deepStrictEqual(wanted, {
         version: "v1.6.2",
         crdNames: ["gateways.gateway.networking.k8s.io"],
         needs: DEV_NEEDS,
         retainOnDelete: false,
+        release: BUNDLE_RELEASE,
+        stack: STACK,
       });
     });
 
@@ -218,10 +318,11 @@ describe("Gateway API CRDs already in the cluster", () => {
           config("v1.6.3"),
           DEV_NEEDS,
           names.map((n) => crd(n)),
+          STACK,
         ).version,
         "v1.6.3",
       );
-      assert.strictEqual(wantedBundle(config("v1.6.3"), DEV_NEEDS, [crd(names[0], "main")]).version, "v1.6.3");
+      assert.strictEqual(wantedBundle(config("v1.6.3"), DEV_NEEDS, [crd(names[0], "main")], STACK).version, "v1.6.3");
     });
   });
 
@@ -235,7 +336,7 @@ describe("Gateway API CRDs already in the cluster", () => {
       for (const type of [TYPES.crd, TYPES.admissionPolicy, TYPES.admissionPolicyBinding]) {
         assert.deepStrictEqual(byType(run, type), [], type);
       }
-      assert.strictEqual(byType(run, TYPES.release).length, 1);
+      assert.strictEqual(byType(run, TYPES.release).filter((r) => r.name === APP_RELEASE).length, 1);
       assert.ok(run.warnings.some((w) => /managed by 'kubectl'/.test(w)));
     });
 
@@ -252,12 +353,12 @@ describe("Gateway API CRDs already in the cluster", () => {
     it("installs as before, with a warning, when the cluster cannot be read", async () => {
       const run = await runWith(devSpec(), new Error("connect ECONNREFUSED 127.0.0.1:6443"));
       if (run.error) throw run.error;
-      assert.ok(byType(run, TYPES.crd).length > 0);
+      assert.strictEqual(bundleCrdNames(run).length, 3);
       assert.ok(run.warnings.some((w) => /ECONNREFUSED.*installing the bundle without checking/.test(w)));
     });
   });
 
-  describe("are read with four small requests", () => {
+  describe("are read with five small requests", () => {
     let cluster: FakeCluster;
     before(async () => {
       cluster = await startFakeCluster((req) => {
@@ -270,9 +371,13 @@ describe("Gateway API CRDs already in the cluster", () => {
                 {
                   metadata: {
                     name: "httproutes.gateway.networking.k8s.io",
+                    labels: { "app.kubernetes.io/managed-by": "Helm" },
                     annotations: {
                       "gateway.networking.k8s.io/bundle-version": "v1.7.0",
                       "gateway.networking.k8s.io/channel": "standard",
+                      "meta.helm.sh/release-name": "dot-ai-gateway-crds",
+                      "meta.helm.sh/release-namespace": "kube-system",
+                      "dot-ai-gateway/installed-by": "o/p/prod",
                     },
                     managedFields: [
                       { manager: "kubectl", operation: "Apply" },
@@ -282,6 +387,25 @@ describe("Gateway API CRDs already in the cluster", () => {
                 },
                 { metadata: { name: "certificates.cert-manager.io", managedFields: [{ manager: "helm" }] } },
               ],
+            },
+          };
+        }
+        if (req.path === "/api/v1/namespaces/kube-system/secrets") {
+          // Helm's revision records of the bundle's release, found by their labels.
+          const revision = (version: number, status: string) => ({
+            metadata: {
+              name: `sh.helm.release.v1.dot-ai-gateway-crds.v${version}`,
+              labels: { owner: "helm", name: "dot-ai-gateway-crds", version: String(version), status },
+            },
+          });
+          return {
+            body: {
+              kind: "PartialObjectMetadataList",
+              apiVersion: "meta.k8s.io/v1",
+              items:
+                req.query.get("labelSelector") === "owner=helm,name=dot-ai-gateway-crds"
+                  ? [revision(1, "superseded"), revision(2, "deployed")]
+                  : [],
             },
           };
         }
@@ -310,14 +434,17 @@ describe("Gateway API CRDs already in the cluster", () => {
             name: "httproutes.gateway.networking.k8s.io",
             bundleVersion: "v1.7.0",
             channel: "standard",
+            helmRelease: { name: "dot-ai-gateway-crds", namespace: "kube-system" },
+            installedBy: "o/p/prod",
             managers: ["kubectl"],
           },
         ],
         served: [{ kind: "HTTPRoute", version: "v1" }],
         policy: undefined,
+        bundleRelease: { version: 2, status: "deployed" },
       });
       const requests = cluster.requests;
-      assert.strictEqual(requests.length, 4);
+      assert.strictEqual(requests.length, 5);
       assert.ok(requests.every((r) => r.authorization === `Bearer ${FAKE_TOKEN}`));
       assert.ok(
         requests.some(

@@ -1,92 +1,197 @@
 import * as assert from "assert";
 
-import { GatewayApiCrds, ManifestObject, parseManifest } from "../components/crds";
-import { FIXTURE_CRDS_V1_2_1, StackRun, TYPES, byType, devSpec, one, resolve, runProgram, runStack } from "./harness";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 
-describe("the order the Gateway API bundle is installed in", () => {
-  it("creates every CRD after the safe-upgrades policy is bound: guarded writes, and the provider's schema reads saved", async () => {
+import { ManifestObject, parseManifest } from "../components/crds";
+import {
+  BUNDLE_RELEASE,
+  INSTALLED_BY_ANNOTATION,
+  bundleChart,
+  bundleChartVersion,
+  recordFits,
+  releaseRecordBytes,
+  writeBundleChart,
+} from "../stacks/bundle-chart";
+import type { ClusterGatewayApi } from "../stacks/crd-precheck";
+import {
+  FIXTURE_CRDS,
+  FIXTURE_CRDS_V1_2_1,
+  TYPES,
+  bundleRelease,
+  byType,
+  devSpec,
+  one,
+  runStack,
+  annotation,
+} from "./harness";
+
+describe("the Gateway API bundle as one Helm release", () => {
+  const BINDING = "safe-upgrades.gateway.networking.k8s.io";
+
+  it("holds every CRD of the bundle, each kept by Helm and marked with the stack, installed after the safe-upgrades policy is bound", async () => {
     const run = await runStack(devSpec());
     if (run.error) throw run.error;
+    assert.deepStrictEqual(byType(run, TYPES.crd), [], "no CRD as a resource of its own");
     const policy = one(run, TYPES.admissionPolicy);
-    const binding = one(run, TYPES.admissionPolicyBinding);
+    const binding = one(run, TYPES.admissionPolicyBinding, BINDING);
     assert.ok(binding.dependencies.includes(policy.urn), "the binding after its policy");
-    const crds = byType(run, TYPES.crd);
-    assert.ok(crds.length > 0);
-    for (const crd of crds) assert.ok(crd.dependencies.includes(binding.urn), `${crd.name} after the binding`);
+    const { release, objects } = bundleRelease(run);
+    assert.ok(release.dependencies.includes(binding.urn), "the release after the binding: the guard is in force first");
+    assert.deepStrictEqual(
+      { name: release.inputs.name, namespace: release.inputs.namespace, skipAwait: release.inputs.skipAwait },
+      { ...BUNDLE_RELEASE, skipAwait: false },
+    );
+    assert.deepStrictEqual(
+      objects.map((o) => o.kind),
+      ["CustomResourceDefinition", "CustomResourceDefinition", "CustomResourceDefinition"],
+      "the admission objects stay outside the chart",
+    );
+    for (const o of objects) {
+      assert.deepStrictEqual(
+        [annotation(o, "helm.sh/resource-policy"), annotation(o, INSTALLED_BY_ANNOTATION)],
+        ["keep", "organization/dot-ai-gateway/dev"],
+        o.metadata.name,
+      );
+    }
+    assert.ok(!release.retainOnDelete, "the release is uninstalled on destroy; Helm keeps the CRDs");
+    assert.strictEqual(release.importId, "", "nothing to import on an empty cluster");
   });
 
-  it("installs an older bundle without the policy (v1.2.1): the CRDs the stack needs wait for nothing", async () => {
+  it("installs an older bundle without the policy (v1.2.1): the release waits for nothing", async () => {
     const run = await runStack(devSpec({ gatewayApiVersion: "v1.2.1", gatewayApiCrdsFile: FIXTURE_CRDS_V1_2_1 }));
     if (run.error) throw run.error;
     assert.strictEqual(byType(run, TYPES.admissionPolicy).length, 0);
-    for (const plural of ["gateways", "httproutes"]) {
-      assert.deepStrictEqual(one(run, TYPES.crd, `${plural}.gateway.networking.k8s.io`).dependencies, [], plural);
+    assert.deepStrictEqual(bundleRelease(run).release.dependencies, []);
+  });
+
+  it("with retainCrds false, carries no keep policy: pulumi destroy's uninstall deletes the CRDs", async () => {
+    const run = await runStack(devSpec({ retainCrds: "false" }));
+    if (run.error) throw run.error;
+    for (const o of bundleRelease(run).objects) {
+      assert.strictEqual(annotation(o, "helm.sh/resource-policy"), undefined, o.metadata.name);
+    }
+    assert.ok(!one(run, TYPES.admissionPolicy).retainOnDelete);
+  });
+
+  it("takes over CRDs the stack installed as Pulumi resources: Helm's ownership set by one retained patch each, before the release", async () => {
+    const legacy: ClusterGatewayApi = {
+      crds: ["gateways", "httproutes", "referencegrants"].map((plural) => ({
+        name: `${plural}.gateway.networking.k8s.io`,
+        bundleVersion: "v1.6.3",
+        channel: "standard",
+        managers: ["pulumi-kubernetes-2c8b1f0e"],
+      })),
+      served: [],
+    };
+    const run = await runStack({ ...devSpec(), gatewayApi: legacy });
+    if (run.error) throw run.error;
+    const patches = byType(run, TYPES.crdPatch);
+    assert.deepStrictEqual(
+      patches.map((p) => p.inputs.metadata),
+      legacy.crds.map((c) => ({
+        name: c.name,
+        labels: { "app.kubernetes.io/managed-by": "Helm" },
+        annotations: {
+          "meta.helm.sh/release-name": "dot-ai-gateway-crds",
+          "meta.helm.sh/release-namespace": "kube-system",
+        },
+      })),
+    );
+    const { release } = bundleRelease(run);
+    for (const patch of patches) {
+      assert.ok(patch.retainOnDelete, `${patch.name}: Helm's labels stay when it leaves the state`);
+      assert.ok(release.dependencies.includes(patch.urn), `the release after ${patch.name}`);
     }
   });
 
-  describe("with the kinds a stack creates installed first", () => {
-    const KINDS = ["GatewayClass", "GRPCRoute", "Gateway", "TLSRoute", "HTTPRoute"];
-    let run: StackRun;
-    let bundle: GatewayApiCrds;
-    before(async () => {
-      // The kinds the stack needs come last in the manifest, as HTTPRoute's CRD, the largest, came
-      // last to the engine when every CRD waited for the same binding.
-      run = await runProgram({ stack: "crds" }, async () => {
-        bundle = new GatewayApiCrds("bundle", { objects: bundleOf(KINDS), first: ["HTTPRoute", "Gateway"] });
-        return {};
-      });
-      if (run.error) throw run.error;
-    });
-    const crd = (kind: string) => one(run, TYPES.crd, `${kind.toLowerCase()}s.gateway.networking.k8s.io`);
+  it("imports the release it finds installed by this stack: a first up killed after Helm's install converges", async () => {
+    const installed: ClusterGatewayApi = {
+      crds: ["gateways", "httproutes", "referencegrants"].map((plural) => ({
+        name: `${plural}.gateway.networking.k8s.io`,
+        bundleVersion: "v1.6.3",
+        managers: ["pulumi-resource-kubernetes"],
+        helmRelease: { ...BUNDLE_RELEASE },
+        installedBy: "organization/dot-ai-gateway/dev",
+      })),
+      served: [],
+      bundleRelease: { version: 1, status: "deployed" },
+    };
+    const run = await runStack({ ...devSpec(), gatewayApi: installed });
+    if (run.error) throw run.error;
+    assert.strictEqual(bundleRelease(run).release.importId, "kube-system/dot-ai-gateway-crds");
+    assert.deepStrictEqual(byType(run, TYPES.crdPatch), []);
+  });
 
-    it("registers them right after the policy binding, the rest of the bundle once they exist", () => {
-      const binding = one(run, TYPES.admissionPolicyBinding);
-      assert.deepStrictEqual(
-        byType(run, TYPES.crd).map((c) => c.name.split(".")[0]),
-        ["gateways", "httproutes", "gatewayclasss", "grpcroutes", "tlsroutes"],
-      );
-      for (const kind of ["Gateway", "HTTPRoute"]) assert.deepStrictEqual(crd(kind).dependencies, [binding.urn]);
-      for (const kind of ["GatewayClass", "GRPCRoute", "TLSRoute"]) {
-        assert.deepStrictEqual(
-          [...crd(kind).dependencies].sort(),
-          [binding.urn, crd("Gateway").urn, crd("HTTPRoute").urn].sort(),
-          kind,
-        );
-      }
-    });
-
-    it("gives what needs only those kinds just their CRDs, and refuses a kind the bundle lacks", async () => {
-      const urns = await Promise.all(bundle.firstCrds.map((r) => resolve(r.urn)));
-      assert.deepStrictEqual(urns, [crd("Gateway").urn, crd("HTTPRoute").urn]);
-      const lacking = await runProgram({ stack: "crds" }, async () => {
-        new GatewayApiCrds("bundle", { objects: bundleOf(KINDS), first: ["UDPRoute"] });
-        return {};
-      });
-      assert.match(lacking.error?.message ?? "", /the Gateway API manifest has no CRD for UDPRoute/);
-    });
+  it("refuses, before registering anything, a bundle whose release Helm could not store, naming the size and the fix", async () => {
+    const base = fs.readFileSync(FIXTURE_CRDS, "utf8");
+    // 1.2 MB that gzip cannot shrink, in a description: the record would be over 1 MiB.
+    const noise = crypto.randomBytes(900 * 1024).toString("base64");
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "huge-bundle-")), "standard-install.yaml");
+    // An annotation on the first CRD: the manifest stays valid, and the chart carries it.
+    fs.writeFileSync(file, base.replace(/annotations:\n/, `annotations:\n    noise: ${noise}\n`));
+    const run = await runStack(devSpec({ gatewayApiCrdsFile: file }));
+    assert.ok(run.error, "the program stops");
+    assert.match(
+      run.error.message,
+      /too large for one Helm release: each revision would be a Secret of about \d+ KiB, over the API server's limit of 1024 KiB/,
+    );
+    assert.match(run.error.message, /Fix: install the bundle yourself .*installCrds false/);
+    assert.deepStrictEqual(run.resources, []);
   });
 });
 
-/** A bundle of the given kinds' CRDs (names and versions only) with the safe-upgrades policy and binding. */
-function bundleOf(kinds: string[]): ManifestObject[] {
-  const crds = kinds.map((kind) => ({
+describe("the bundle's chart", () => {
+  const crd = (description: string): ManifestObject => ({
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
-    metadata: { name: `${kind.toLowerCase()}s.gateway.networking.k8s.io` },
-    spec: { group: "gateway.networking.k8s.io", names: { kind }, versions: [{ name: "v1", served: true }] },
-  }));
-  const name = "safe-upgrades.gateway.networking.k8s.io";
-  return [
-    ...crds,
-    { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy", metadata: { name } },
-    {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicyBinding",
-      metadata: { name },
-      spec: { policyName: name },
-    },
-  ];
-}
+    metadata: { name: "gateways.gateway.networking.k8s.io" },
+    spec: { group: "gateway.networking.k8s.io", names: { kind: "Gateway" }, description },
+  });
+  const source = { bundleVersion: "v1.6.3", keep: true, installedBy: "o/p/s" };
+
+  it("is versioned by the bundle's release, and by the file's digest for a custom file", () => {
+    assert.strictEqual(bundleChartVersion({ bundleVersion: "v1.6.3" }), "1.6.3");
+    assert.strictEqual(bundleChartVersion({ bundleVersion: "v1.7.0-rc.1" }), "1.7.0-rc.1");
+    assert.match(bundleChartVersion({ bundleVersion: "v1.6.3", customFile: "a" }), /^1\.6\.3\+sha\.[0-9a-f]{12}$/);
+    assert.notStrictEqual(
+      bundleChartVersion({ bundleVersion: "v1.6.3", customFile: "a" }),
+      bundleChartVersion({ bundleVersion: "v1.6.3", customFile: "b" }),
+    );
+  });
+
+  it("passes template delimiters in the bundle's text through to Helm unchanged", () => {
+    const chart = bundleChart([crd("use {{ .Values }} here")], source);
+    const template = Object.entries(chart.files).find(([name]) => name.startsWith("templates/"))?.[1] ?? "";
+    assert.ok(template.includes('use {{ "{{" }} .Values }} here'), template);
+    assert.match(chart.files["Chart.yaml"], /^version: 1\.6\.3$/m);
+  });
+
+  it("is written once per content, to a path that names its version, and reused by later runs", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "bundle-chart-"));
+    const chart = bundleChart([crd("x")], source);
+    const first = writeBundleChart(chart, root);
+    assert.match(path.basename(first), /^gateway-api-crds-1\.6\.3-[0-9a-f]{12}$/);
+    const stamp = fs.statSync(path.join(first, "Chart.yaml")).mtimeMs;
+    assert.strictEqual(writeBundleChart(chart, root), first);
+    assert.strictEqual(fs.statSync(path.join(first, "Chart.yaml")).mtimeMs, stamp, "not written again");
+    assert.notStrictEqual(writeBundleChart(bundleChart([crd("y")], source), root), first, "new content, new path");
+    assert.deepStrictEqual(
+      fs.readdirSync(root).filter((f) => f.startsWith(".")),
+      [],
+      "no staging folder left behind",
+    );
+  });
+
+  it("estimates Helm's record of the release, and says when it would not fit in a Secret", () => {
+    const small = releaseRecordBytes(bundleChart([crd("x")], source));
+    assert.ok(small > 0 && recordFits(small));
+    const huge = releaseRecordBytes(bundleChart([crd(crypto.randomBytes(800 * 1024).toString("base64"))], source));
+    assert.ok(!recordFits(huge), String(huge));
+  });
+});
 
 describe("reading a Gateway API release manifest", () => {
   it("gives every object of a multi-document file, skipping comments and empty documents", () => {

@@ -1,6 +1,17 @@
 import * as assert from "assert";
 
-import { StackRun, TYPES, byType, devSpec, one, runStack } from "./harness";
+import {
+  APP_RELEASE,
+  StackRun,
+  TYPES,
+  byType,
+  devSpec,
+  one,
+  runStack,
+  bundleCrdNames,
+  bundleRelease,
+  annotation,
+} from "./harness";
 
 describe("dev stack (creation pattern)", () => {
   let run: StackRun;
@@ -31,12 +42,15 @@ describe("dev stack (creation pattern)", () => {
       dnsNames: ["dot-ai.dev.example.com"],
       issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: "letsencrypt-prod" },
     });
-    assert.ok(one(run, TYPES.release).dependencies.includes(cert.urn), "the HTTPS listener's Secret comes first");
+    assert.ok(
+      one(run, TYPES.release, APP_RELEASE).dependencies.includes(cert.urn),
+      "the HTTPS listener's Secret comes first",
+    );
     assert.strictEqual(run.outputs.url, "https://dot-ai.dev.example.com");
   });
 
   it("has the chart render only its HTTPS listener, which its route (naming no listener) attaches to", () => {
-    const v = one(run, TYPES.release).inputs.values;
+    const v = one(run, TYPES.release, APP_RELEASE).inputs.values;
     assert.deepStrictEqual(v.gateway.listeners, {
       http: { enabled: false },
       https: { enabled: true, hostname: "dot-ai.dev.example.com", secretName: "dot-ai-tls" },
@@ -78,7 +92,7 @@ describe("dev stack (creation pattern)", () => {
     ]);
     const redirectTo = run.resources.find((r) => r.type === "dot-ai-gateway:https-redirect:ChartGatewayHttpsRedirect")!;
     assert.ok(
-      redirectTo.dependencies.includes(one(run, TYPES.release).urn),
+      redirectTo.dependencies.includes(one(run, TYPES.release, APP_RELEASE).urn),
       "after the release that creates the Gateway",
     );
   });
@@ -117,7 +131,7 @@ describe("dev stack (creation pattern)", () => {
   it("serves plain HTTP too only with allowPlaintextHttp, and says on every run what crosses in clear", async () => {
     const both = await runStack(devSpec({ allowPlaintextHttp: "true" }));
     if (both.error) throw both.error;
-    assert.deepStrictEqual(one(both, TYPES.release).inputs.values.gateway.listeners.http, {
+    assert.deepStrictEqual(one(both, TYPES.release, APP_RELEASE).inputs.values.gateway.listeners.http, {
       enabled: true,
       hostname: "dot-ai.dev.example.com",
     });
@@ -136,7 +150,7 @@ describe("dev stack (creation pattern)", () => {
     assert.deepStrictEqual(refused.resources, [], "nothing registered");
     const plain = await runStack(devSpec({ https: "false", allowPlaintextHttp: "true" }));
     if (plain.error) throw plain.error;
-    assert.deepStrictEqual(one(plain, TYPES.release).inputs.values.gateway.listeners, {
+    assert.deepStrictEqual(one(plain, TYPES.release, APP_RELEASE).inputs.values.gateway.listeners, {
       http: { enabled: true, hostname: "dot-ai.dev.example.com" },
       https: { enabled: false },
     });
@@ -151,20 +165,11 @@ describe("dev stack (creation pattern)", () => {
     assert.match(String(refused.error), /gatewayAnnotations sets 'cert-manager.io\/cluster-issuer'/);
   });
 
-  it("still installs the (retained) Gateway API CRDs; the release waits only for those of the kinds the chart renders", () => {
-    const crds = byType(run, TYPES.crd);
-    assert.strictEqual(crds.length, 3);
-    for (const crd of crds) assert.ok(crd.retainOnDelete, crd.name);
-    const crd = (plural: string) => one(run, TYPES.crd, `${plural}.gateway.networking.k8s.io`);
-    const release = one(run, TYPES.release);
-    for (const needed of [crd("gateways"), crd("httproutes")]) {
-      assert.ok(release.dependencies.includes(needed.urn), `release after ${needed.name}`);
-      assert.ok(
-        crd("referencegrants").dependencies.includes(needed.urn),
-        `the rest of the bundle after ${needed.name}`,
-      );
-    }
-    assert.ok(!release.dependencies.includes(crd("referencegrants").urn), "not after the rest of the bundle");
+  it("still installs the Gateway API CRDs (kept on destroy); the release waits for the bundle's release", () => {
+    const bundle = bundleRelease(run);
+    assert.deepStrictEqual(bundleCrdNames(run).length, 3);
+    for (const o of bundle.objects) assert.strictEqual(annotation(o, "helm.sh/resource-policy"), "keep");
+    assert.ok(one(run, TYPES.release, APP_RELEASE).dependencies.includes(bundle.release.urn));
   });
 
   it("waits after the release until the Gateway controller has set the chart's Gateway Programmed", () => {
@@ -175,7 +180,10 @@ describe("dev stack (creation pattern)", () => {
       annotations: { "pulumi.com/waitFor": "condition=Programmed", "pulumi.com/timeoutSeconds": "600" },
     });
     assert.deepStrictEqual(Object.keys(wait.inputs).sort(), ["apiVersion", "kind", "metadata"], "nothing but the wait");
-    assert.ok(wait.dependencies.includes(one(run, TYPES.release).urn), "after the release that creates the Gateway");
+    assert.ok(
+      wait.dependencies.includes(one(run, TYPES.release, APP_RELEASE).urn),
+      "after the release that creates the Gateway",
+    );
   });
 
   it("waits as long as waitTimeout says, and not at all with waitForGateway false", async () => {
@@ -189,7 +197,7 @@ describe("dev stack (creation pattern)", () => {
   });
 
   it("has the chart create its own Gateway with the class, external-dns hostname and timeouts", () => {
-    const v = one(run, TYPES.release).inputs.values;
+    const v = one(run, TYPES.release, APP_RELEASE).inputs.values;
     assert.strictEqual(v.gateway.name, undefined, "reference and creation values are exclusive");
     assert.strictEqual(v.gateway.create, true);
     assert.strictEqual(v.gateway.className, "nginx");
@@ -213,11 +221,11 @@ describe("dev stack (creation pattern)", () => {
     const noCrds = await runStack(devSpec({ installCrds: "false" }));
     if (noCrds.error) throw noCrds.error;
     assert.strictEqual(byType(noCrds, TYPES.crd).length, 0);
-    assert.strictEqual(byType(noCrds, TYPES.release).length, 1);
+    assert.strictEqual(byType(noCrds, TYPES.release).filter((r) => r.name === APP_RELEASE).length, 1);
   });
 
   it("rolls the pods when the token is rotated, and only then", async () => {
-    const revision = (r: StackRun) => one(r, TYPES.release).inputs.values.extraEnv;
+    const revision = (r: StackRun) => one(r, TYPES.release, APP_RELEASE).inputs.values.extraEnv;
     const again = await runStack(devSpec());
     const rotated = await runStack(devSpec({ tokenRotation: "2026-11-26" }));
     assert.deepStrictEqual(revision(again), revision(run), "same config, same pod template");
@@ -226,7 +234,7 @@ describe("dev stack (creation pattern)", () => {
   });
 
   it("rolls the pods when an API key changes", async () => {
-    const revision = (r: StackRun) => one(r, TYPES.release).inputs.values.extraEnv[0].value;
+    const revision = (r: StackRun) => one(r, TYPES.release, APP_RELEASE).inputs.values.extraEnv[0].value;
     const changed = await runStack(
       devSpec({}, { anthropicApiKey: "sk-ant-other-key", openaiApiKey: "sk-openai-test-1111111111111111" }),
     );

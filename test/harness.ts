@@ -11,7 +11,7 @@
  *   harness wraps the monitor's `registerResource(request, callback)` and `readResource(request,
  *   callback)`, and reads the request with the getters of the engine's protobuf messages
  *   (`RegisterResourceRequest`: getType, getName, getParent, getDependenciesList, getRetainondelete,
- *   getProtect, getProvider, getObject().toJavaScript(); `ReadResourceRequest`: getType, getId;
+ *   getProtect, getProvider, getImportid, getObject().toJavaScript(); `ReadResourceRequest`: getType, getId;
  *   the response's getUrn). This works because the SDK looks the method up on the monitor object at
  *   every call.
  * - Secrets in those serialized inputs are objects marked with `pulumi.runtime.specialSigKey` set to
@@ -34,6 +34,8 @@
  * deployed Helm revision with its manifest, the program also reads the chart's objects:
  * `chartObjects` in stacks/chart-objects.ts, which the tests that give one stub themselves.)
  */
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type {
@@ -42,8 +44,10 @@ import type {
   RegisterResourceResponse,
 } from "@pulumi/pulumi/proto/resource_pb";
 
+import type { ManifestObject } from "../components/crds";
 import { parseConfig } from "../stacks/config";
 import type { StackOutputs } from "../stacks/outputs";
+import { bundleChartStore } from "../stacks/bundle-chart";
 import { ClusterGatewayApi, clusterGatewayApi } from "../stacks/crd-precheck";
 import { HelmOwner, HelmRevision, helmRevisions, releaseClusterRole } from "../stacks/release-check";
 import { ClusterStorage, clusterStorage } from "../stacks/storage-check";
@@ -86,6 +90,8 @@ export interface RecordedResource {
   protect: boolean;
   /** Provider reference (`<urn>::<id>`), for custom resources. */
   provider: string;
+  /** The `import` option: the ID of an existing object to adopt, or "" for none. */
+  importId: string;
 }
 
 export interface StackRun {
@@ -146,6 +152,7 @@ const REGISTER_GETTERS = [
   "getProtect",
   "getProvider",
   "getObject",
+  "getImportid",
 ] as const;
 const READ_GETTERS = ["getType", "getId"] as const;
 
@@ -225,7 +232,7 @@ export async function runProgram(
   spec: StackSpec,
   program: () => Promise<StackOutputs | Record<string, unknown>>,
 ): Promise<StackRun> {
-  await pulumi.runtime.setMocks(new RecordingMocks(spec.stacks ?? {}), PROJECT, spec.stack, false);
+  await pulumi.runtime.setMocks(new RecordingMocks(spec.stacks ?? {}), PROJECT, spec.stack, false, "organization");
   const all: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...spec.config, ...spec.secrets })) all[`${PROJECT}:${k}`] = v;
   pulumi.runtime.setAllConfig(
@@ -233,6 +240,7 @@ export async function runProgram(
     Object.keys(spec.secrets ?? {}).map((k) => `${PROJECT}:${k}`),
   );
 
+  bundleChartStore.root = CHART_SCRATCH;
   helmRevisions.read = answer(spec.helmRevisions ?? []);
   releaseClusterRole.read = answer<HelmOwner | undefined>(spec.releaseClusterRole);
   clusterStorage.read = answer(spec.storage ?? STORAGE_OK);
@@ -271,6 +279,7 @@ export async function runProgram(
           retainOnDelete: req.getRetainondelete() === true,
           protect: req.getProtect() === true,
           provider: req.getProvider(),
+          importId: req.getImportid(),
         });
       }
       callback(err, res);
@@ -308,6 +317,10 @@ export async function runProgram(
   return run;
 }
 
+/** Where the program writes the Gateway API bundle's chart under test: not the project's node_modules. */
+const CHART_SCRATCH = fs.mkdtempSync(path.join(os.tmpdir(), "dot-ai-gateway-test-charts-"));
+process.on("exit", () => fs.rmSync(CHART_SCRATCH, { recursive: true, force: true }));
+
 /** A cluster read that answers `found`, or fails with it when it is an Error. */
 function answer<T>(found: T | Error): () => Promise<T> {
   return async () => {
@@ -344,6 +357,40 @@ function unwrapSecrets(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
 }
 
+/** The name of dot-ai's Helm release resource (the other Release holds the Gateway API bundle). */
+export const APP_RELEASE = "dot-ai-release";
+
+/** The name of the Helm release resource that holds the Gateway API bundle's CRDs. */
+export const BUNDLE_RELEASE_RESOURCE = "gateway-api-crds-release";
+
+/** The bundle's release, and the objects its generated chart holds (as Helm will apply them). */
+export function bundleRelease(run: StackRun): { release: RecordedResource; objects: ManifestObject[] } {
+  const release = one(run, TYPES.release, BUNDLE_RELEASE_RESOURCE);
+  const chart = String(release.inputs.chart);
+  const templates = path.join(chart, "templates");
+  const objects = fs
+    .readdirSync(templates)
+    .sort()
+    .map(
+      (f) =>
+        JSON.parse(fs.readFileSync(path.join(templates, f), "utf8").replaceAll('{{ "{{" }}', "{{")) as ManifestObject,
+    );
+  return { release, objects };
+}
+
+/** One annotation of a manifest object. */
+export function annotation(o: ManifestObject, key: string): string | undefined {
+  return (o.metadata.annotations as Record<string, string> | undefined)?.[key];
+}
+
+/** The names of the CRDs the bundle's chart installs. */
+export function bundleCrdNames(run: StackRun): string[] {
+  return bundleRelease(run)
+    .objects.filter((o) => o.kind === "CustomResourceDefinition")
+    .map((o) => o.metadata.name)
+    .sort();
+}
+
 /** Helpers to find what a test is about. */
 export function byType(run: StackRun, type: string): RecordedResource[] {
   return run.resources.filter((r) => r.type === type);
@@ -364,6 +411,8 @@ export const TYPES = {
   secret: "kubernetes:core/v1:Secret",
   release: "kubernetes:helm.sh/v3:Release",
   crd: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+  /** Helm's ownership set on a CRD the bundle's release takes over. */
+  crdPatch: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinitionPatch",
   gateway: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
   referenceGrant: "kubernetes:gateway.networking.k8s.io/v1:ReferenceGrant",
   httpRoute: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",

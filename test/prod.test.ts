@@ -1,6 +1,20 @@
 import * as assert from "assert";
 
-import { KEYS, MOCK_TOKEN, StackRun, TYPES, byType, isWrappedSecret, one, prodSpec, runStack } from "./harness";
+import {
+  APP_RELEASE,
+  KEYS,
+  MOCK_TOKEN,
+  StackRun,
+  TYPES,
+  byType,
+  isWrappedSecret,
+  one,
+  prodSpec,
+  runStack,
+  bundleCrdNames,
+  bundleRelease,
+  annotation,
+} from "./harness";
 
 describe("prod stack (reference pattern)", () => {
   let run: StackRun;
@@ -9,14 +23,19 @@ describe("prod stack (reference pattern)", () => {
     if (run.error) throw run.error;
   });
 
-  it("installs the Gateway API CRDs from the configured manifest and retains them on destroy", () => {
-    const crds = byType(run, TYPES.crd);
-    assert.deepStrictEqual(crds.map((c) => c.name).sort(), [
+  it("installs the Gateway API CRDs from the configured manifest and keeps them on destroy", () => {
+    assert.deepStrictEqual(bundleCrdNames(run), [
       "gateways.gateway.networking.k8s.io",
       "httproutes.gateway.networking.k8s.io",
       "referencegrants.gateway.networking.k8s.io",
     ]);
-    for (const crd of crds) assert.strictEqual(crd.retainOnDelete, true, `${crd.name} must survive pulumi destroy`);
+    for (const o of bundleRelease(run).objects) {
+      assert.strictEqual(
+        annotation(o, "helm.sh/resource-policy"),
+        "keep",
+        `${o.metadata.name} must survive pulumi destroy`,
+      );
+    }
   });
 
   it("creates the platform namespace and the app namespace", () => {
@@ -56,10 +75,9 @@ describe("prod stack (reference pattern)", () => {
     assert.strictEqual(gw.inputs.metadata.annotations["pulumi.com/waitFor"], "condition=Programmed");
   });
 
-  it("creates the Gateway only after the CRDs of the kinds the platform creates and the Certificate", () => {
+  it("creates the Gateway only after the bundle's CRDs and the Certificate", () => {
     const gw = one(run, TYPES.gateway);
-    const crd = (plural: string) => one(run, TYPES.crd, `${plural}.gateway.networking.k8s.io`);
-    for (const dep of [crd("gateways"), crd("referencegrants"), one(run, TYPES.certificate)]) {
+    for (const dep of [bundleRelease(run).release, one(run, TYPES.certificate)]) {
       assert.ok(gw.dependencies.includes(dep.urn), `Gateway must depend on ${dep.name}`);
     }
   });
@@ -81,7 +99,7 @@ describe("prod stack (reference pattern)", () => {
   });
 
   it("installs the dot-ai release by its explicit name, with its HTTPRoute attached to the shared Gateway", () => {
-    const release = one(run, TYPES.release);
+    const release = one(run, TYPES.release, APP_RELEASE);
     assert.strictEqual(release.inputs.name, "dot-ai");
     assert.strictEqual(release.inputs.namespace, "dot-ai");
     assert.strictEqual(release.inputs.createNamespace, false);
@@ -102,13 +120,13 @@ describe("prod stack (reference pattern)", () => {
     delete spec.config!.chart;
     const remote = await runStack(spec);
     if (remote.error) throw remote.error;
-    const release = one(remote, TYPES.release);
+    const release = one(remote, TYPES.release, APP_RELEASE);
     assert.strictEqual(release.inputs.chart, "oci://ghcr.io/vfarcic/dot-ai/charts/dot-ai");
     assert.strictEqual(release.inputs.version, "2.2.2");
   });
 
   it("installs the release only after the Secret and the shared Gateway", () => {
-    const release = one(run, TYPES.release);
+    const release = one(run, TYPES.release, APP_RELEASE);
     assert.ok(release.dependencies.includes(one(run, TYPES.secret).urn), "release after Secret");
     assert.ok(release.dependencies.includes(one(run, TYPES.gateway).urn), "release after Gateway");
   });
@@ -121,7 +139,7 @@ describe("prod stack (reference pattern)", () => {
       isWrappedSecret(secret.rawInputs && (secret.rawInputs as Record<string, unknown>).stringData),
       "stringData is sent as a secret",
     );
-    const keyNames = one(run, TYPES.release).inputs.values.secrets;
+    const keyNames = one(run, TYPES.release, APP_RELEASE).inputs.values.secrets;
     assert.strictEqual(keyNames.name, secret.inputs.metadata.name);
     const data = secret.inputs.stringData;
     assert.strictEqual(data[keyNames.auth.keyName], `${MOCK_TOKEN}-initial`);
@@ -131,9 +149,9 @@ describe("prod stack (reference pattern)", () => {
   });
 
   it("puts no secret value into the Helm values, so the chart renders no Secret of its own", () => {
-    const values = JSON.stringify(one(run, TYPES.release).inputs.values);
+    const values = JSON.stringify(one(run, TYPES.release, APP_RELEASE).inputs.values);
     for (const secret of [MOCK_TOKEN, KEYS.anthropicApiKey, KEYS.openaiApiKey]) assert.ok(!values.includes(secret));
-    const secrets = one(run, TYPES.release).inputs.values.secrets;
+    const secrets = one(run, TYPES.release, APP_RELEASE).inputs.values.secrets;
     for (const entry of Object.values(secrets)) {
       if (typeof entry === "object" && entry !== null) assert.deepStrictEqual(Object.keys(entry), ["keyName"]);
     }

@@ -7,6 +7,7 @@ import * as assert from "assert";
 
 import { checkAppAgainstPlatform, formatProblems, parseConfig, platformFactsFromOutputs } from "../stacks/config";
 import {
+  APP_RELEASE,
   FIXTURE_CRDS,
   KEYS,
   PLATFORM_STACK,
@@ -21,6 +22,10 @@ import {
   platformSpec,
   prodSpec,
   runStack,
+  BUNDLE_RELEASE_RESOURCE,
+  bundleCrdNames,
+  bundleRelease,
+  annotation,
 } from "./harness";
 
 const LABEL = { "dot-ai-gateway/shared-gateway": "cluster-gateway" };
@@ -58,12 +63,18 @@ describe("platform stack (role platform)", () => {
   });
 
   it("deploys the CRDs, the Gateway namespace, the wildcard Certificate and the shared Gateway, and no dot-ai", () => {
-    assert.strictEqual(byType(run, TYPES.crd).length, 3);
-    for (const crd of byType(run, TYPES.crd)) assert.ok(crd.retainOnDelete);
+    assert.strictEqual(bundleCrdNames(run).length, 3);
+    for (const o of bundleRelease(run).objects) assert.strictEqual(annotation(o, "helm.sh/resource-policy"), "keep");
     assert.deepStrictEqual(namespaces(run), ["gateway-system"]);
     assert.deepStrictEqual(one(run, TYPES.certificate).inputs.spec.dnsNames, ["*.example.com", "example.com"]);
     assert.strictEqual(one(run, TYPES.gateway).inputs.metadata.name, "cluster-gateway");
-    for (const type of APP_TYPES) assert.deepStrictEqual(byType(run, type), [], `no ${type}`);
+    for (const type of APP_TYPES) {
+      assert.deepStrictEqual(
+        byType(run, type).filter((r) => r.name !== BUNDLE_RELEASE_RESOURCE),
+        [],
+        `no ${type}`,
+      );
+    }
     assert.deepStrictEqual(run.stackReads, []);
   });
 
@@ -216,13 +227,13 @@ describe("app stack (role app) on a platform stack", () => {
     assert.deepStrictEqual(one(a, TYPES.namespace).inputs.metadata.labels, LABEL);
     for (const type of PLATFORM_TYPES) assert.deepStrictEqual(byType(a, type), [], `no ${type}`);
     assert.strictEqual(one(a, TYPES.secret).inputs.metadata.namespace, "dot-ai-a");
-    const release = one(a, TYPES.release);
+    const release = one(a, TYPES.release, APP_RELEASE);
     assert.strictEqual(release.inputs.name, "dot-ai-a");
     assert.strictEqual(release.inputs.namespace, "dot-ai-a");
   });
 
   it("attaches its HTTPRoute to the platform's Gateway, for its own hostname", () => {
-    const gateway = one(a, TYPES.release).inputs.values.gateway;
+    const gateway = one(a, TYPES.release, APP_RELEASE).inputs.values.gateway;
     assert.strictEqual(gateway.name, "cluster-gateway");
     assert.strictEqual(gateway.namespace, "gateway-system");
     assert.strictEqual(gateway.create, undefined);
@@ -238,7 +249,10 @@ describe("app stack (role app) on a platform stack", () => {
       );
     const both = [...names(a)].filter((n) => names(b).has(n));
     assert.deepStrictEqual(both, []);
-    assert.strictEqual(one(b, TYPES.release).inputs.values.gateway.listeners.http.hostname, "b.example.com");
+    assert.strictEqual(
+      one(b, TYPES.release, APP_RELEASE).inputs.values.gateway.listeners.http.hostname,
+      "b.example.com",
+    );
   });
 
   it("exports its URL on the platform's scheme, the Gateway and the platform stack", async () => {
@@ -386,7 +400,7 @@ describe("an app stack on a Gateway no Pulumi stack owns (explicit settings)", (
       explicit({ namespaceLabels: '{"shared-gateway-access":"true"}', domain: "example.com" }),
     );
     assert.deepStrictEqual(run.stackReads, []);
-    const gateway = one(run, TYPES.release).inputs.values.gateway;
+    const gateway = one(run, TYPES.release, APP_RELEASE).inputs.values.gateway;
     assert.deepStrictEqual([gateway.name, gateway.namespace], ["edge", "infra"]);
     assert.deepStrictEqual(one(run, TYPES.namespace).inputs.metadata.labels, { "shared-gateway-access": "true" });
     assert.strictEqual(run.outputs.url, "https://a.example.com");
