@@ -190,9 +190,16 @@ export function judgeGatewayApiCrds(want: WantedBundle, cluster: ClusterGatewayA
     return {
       action: "install",
       reason: `the cluster has ${have}`,
-      // Once given Helm's labels by a patch, a CRD keeps that patch (it owns the labels): dropping
-      // it from the stack would be a change in every later preview.
-      adopt: [...legacy, ...mine].filter(byPulumi).map((c) => c.name),
+      // Helm takes over only what carries its ownership metadata: those installed as Pulumi
+      // resources, and those nobody manages, get it from a patch. Once patched, a CRD keeps its
+      // patch (it owns the labels): dropping it from the stack would be a change in every preview.
+      adopt: inBundle
+        .filter(
+          (c) =>
+            (c.helmRelease === undefined && (byPulumi(c) || c.managers.length === 0)) ||
+            (ofOurRelease(c) && byPulumi(c)),
+        )
+        .map((c) => c.name),
       importRelease: releaseExists,
     };
   }

@@ -31,13 +31,57 @@ const [FROM, TO] = [CHART_VERSIONS[0], CHART_VERSIONS[CHART_VERSIONS.length - 1]
 const STACK = "prod";
 /** The last commit whose components gave their children fixed names (`shared-gateway`, `auth-token`, …). */
 const BEFORE_RENAMES = "d272797ddb4f8f062c1a9a6dba01988bb4d92718";
+/** The last commit whose program installed the Gateway API CRDs as Pulumi resources, one each. */
+const BEFORE_BUNDLE_RELEASE = "5034212e7e4eb5321d1289641078ed77af264ef9";
 const REPO = path.resolve(__dirname, "..", "..");
+const GROUP = "gateway.networking.k8s.io";
+const BUNDLE_RELEASE = { name: "dot-ai-gateway-crds", namespace: "kube-system", resource: "gateway-api-crds-release" };
+
+/** The UID of each Gateway API CRD: unchanged as long as none is deleted or recreated. */
+function crdUids(): Record<string, string> {
+  const list = kubectlJson<{ items: KubeObject[] }>(["get", "crd"]);
+  return Object.fromEntries(
+    list.items.filter((c) => c.spec.group === GROUP).map((c) => [c.metadata.name as string, c.metadata.uid as string]),
+  );
+}
+
+/**
+ * The operations of moving the bundle's CRDs from Pulumi resources into the bundle's release: each
+ * CRD leaves the state (retained, so the cluster keeps it), the release is created, and each CRD
+ * gets the patch that gives Helm its ownership.
+ */
+function isBundleMove([name, op]: [string, string]): boolean {
+  if (name.endsWith(`.${GROUP}`) && !name.startsWith("safe-upgrades.")) return op === "delete";
+  return op === "create" && (name === BUNDLE_RELEASE.resource || name.startsWith("gateway-api-crds-adopt-"));
+}
+
+/** Asserts the CRDs are the release's now: Helm's ownership on each, the release deployed. */
+function assertCrdsInRelease(uids: Record<string, string>): void {
+  assert.deepStrictEqual(crdUids(), uids, "no CRD deleted or recreated");
+  for (const name of Object.keys(uids)) {
+    const metadata = kubectlJson(["get", "crd", name]).metadata;
+    assert.strictEqual(metadata.labels?.["app.kubernetes.io/managed-by"], "Helm", name);
+    assert.strictEqual(metadata.annotations?.["meta.helm.sh/release-name"], BUNDLE_RELEASE.name, name);
+  }
+  const revisions = kubectlJson<{ items: KubeObject[] }>([
+    "get",
+    "secret",
+    "-n",
+    BUNDLE_RELEASE.namespace,
+    "-l",
+    `owner=helm,name=${BUNDLE_RELEASE.name}`,
+  ]).items;
+  assert.deepStrictEqual(
+    revisions.map((r) => r.metadata.labels.status),
+    ["deployed"],
+  );
+}
 
 /**
  * The Pulumi project as it was at `commit`, beside today's (same stack config and state backend),
  * taken from the repository's history.
  */
-function projectAt(commit: string): string {
+function projectAt(commit: string, stack = STACK): string {
   const have = run("git", ["-C", REPO, "cat-file", "-e", `${commit}^{commit}`], { allowFailure: true });
   if (have.status !== 0) {
     throw new Error(`commit ${commit} is not in this clone; the test needs the history: git fetch --unshallow`);
@@ -48,7 +92,7 @@ function projectAt(commit: string): string {
   run("git", ["-C", REPO, "archive", "--output", archive, commit, ...files]);
   run("tar", ["-xf", archive, "-C", dir]);
   fs.rmSync(archive);
-  fs.copyFileSync(path.join(PROJECT, `Pulumi.${STACK}.yaml`), path.join(dir, `Pulumi.${STACK}.yaml`));
+  fs.copyFileSync(path.join(PROJECT, `Pulumi.${stack}.yaml`), path.join(dir, `Pulumi.${stack}.yaml`));
   fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
   return dir;
 }
@@ -75,6 +119,7 @@ describe(`upgrade of a running ${STACK} stack from chart ${FROM} to ${TO}`, () =
   let before_: ReturnType<typeof podTemplate>;
 
   let earlierProject = "";
+  let uids: Record<string, string> = {};
 
   before(async () => {
     setConfig(STACK, { chart: chartPackage(FROM) });
@@ -92,6 +137,7 @@ describe(`upgrade of a running ${STACK} stack from chart ${FROM} to ${TO}`, () =
     ]);
     await eventually(`dot-ai on chart ${FROM} Ready`, () => deploymentReady("dot-ai") && qdrantReady());
     token = secretData()["auth-token"];
+    uids = crdUids();
     before_ = podTemplate();
     assert.strictEqual(before_.chartLabel, `dot-ai-${FROM}`);
   });
@@ -103,7 +149,8 @@ describe(`upgrade of a running ${STACK} stack from chart ${FROM} to ${TO}`, () =
   it("moves from the code before the children were renamed with updates only: nothing replaced or deleted", () => {
     const preview = pulumi(STACK, ["preview", "--json", "--suppress-progress"]);
     const ops = plannedOperations(preview.stdout);
-    const changed = [...ops].filter(([, op]) => op !== "same" && op !== "update");
+    // Besides the move of the CRDs into the bundle's release (its own case below).
+    const changed = [...ops].filter(([, op]) => op !== "same" && op !== "update").filter((o) => !isBundleMove(o));
     // The one new object: port 80's redirect to HTTPS, which that code did not have.
     assert.deepStrictEqual(
       changed,
@@ -167,6 +214,8 @@ describe(`upgrade of a running ${STACK} stack from chart ${FROM} to ${TO}`, () =
     );
     assert.strictEqual(secretData()["auth-token"], token, "the token is unchanged: the password was not replaced");
     assert.strictEqual(podTemplate().image, before_.image, "the release was not reinstalled");
+    assertCrdsInRelease(uids);
+    pulumi(STACK, ["preview", "--expect-no-changes", "--suppress-progress"]);
   });
 
   it(`moves with one pulumi up: the token unchanged, the pods rolled onto chart ${TO}, all Ready`, async () => {
@@ -188,5 +237,65 @@ describe(`upgrade of a running ${STACK} stack from chart ${FROM} to ${TO}`, () =
     pulumi(STACK, ["preview", "--expect-no-changes", "--suppress-progress"]);
     pulumi(STACK, ["destroy", "--yes", "--skip-preview", "--suppress-progress"]);
     await eventually("namespace dot-ai to be deleted", () => !exists(["namespace", "dot-ai"]));
+  });
+});
+
+describe("a dev stack deployed by the code before the Gateway API bundle became one Helm release", () => {
+  timeSuite("upgrade dev: CRDs into the bundle's release");
+  const DEV = "dev";
+  let earlierProject = "";
+  let uids: Record<string, string> = {};
+  let token = "";
+
+  before(async () => {
+    earlierProject = projectAt(BEFORE_BUNDLE_RELEASE, DEV);
+    run("pulumi", [
+      "-C",
+      earlierProject,
+      "--non-interactive",
+      "up",
+      "--yes",
+      "--skip-preview",
+      "--suppress-progress",
+      "--stack",
+      DEV,
+    ]);
+    await eventually("dot-ai Ready", () => deploymentReady("dot-ai"));
+    uids = crdUids();
+    token = secretData()["auth-token"];
+    assert.ok(Object.keys(uids).length > 0, "the earlier code installed the CRDs");
+  });
+
+  after(() => {
+    if (earlierProject) fs.rmSync(earlierProject, { recursive: true, force: true });
+  });
+
+  it("previews the move as such: each CRD leaves the state (retained), the release and one ownership patch per CRD are created, nothing else but updates", () => {
+    const preview = pulumi(DEV, ["preview", "--json", "--suppress-progress"]);
+    const ops = plannedOperations(preview.stdout);
+    const changed = [...ops].filter(([, op]) => op !== "same" && op !== "update");
+    assert.deepStrictEqual(
+      changed.filter((o) => !isBundleMove(o)),
+      [],
+      JSON.stringify(changed),
+    );
+    for (const name of Object.keys(uids)) {
+      assert.strictEqual(ops.get(name), "delete", `${name} leaves the state`);
+      assert.strictEqual(ops.get(`gateway-api-crds-adopt-${name}`), "create", `${name} gets Helm's ownership`);
+    }
+    assert.strictEqual(ops.get(BUNDLE_RELEASE.resource), "create");
+  });
+
+  it("moves in one pulumi up: no CRD deleted or recreated, all owned by the release, the token kept, then no changes", () => {
+    pulumiUp(DEV);
+    assertCrdsInRelease(uids);
+    assert.strictEqual(secretData()["auth-token"], token);
+    pulumi(DEV, ["preview", "--expect-no-changes", "--suppress-progress"]);
+  });
+
+  it("destroys cleanly, keeping the CRDs", async () => {
+    pulumi(DEV, ["destroy", "--yes", "--skip-preview", "--suppress-progress"]);
+    await eventually("namespace dot-ai to be deleted", () => !exists(["namespace", "dot-ai"]));
+    assert.deepStrictEqual(crdUids(), uids, "the CRDs kept (Helm's keep policy)");
   });
 });
