@@ -16,8 +16,9 @@ export interface GatewayApiCrdsArgs {
   /** The Helm release to install the chart as. */
   readonly release: { readonly name: string; readonly namespace: string };
   /**
-   * Keep the admission policy and its binding in the cluster when this resource is deleted (the
-   * chart's objects are kept by Helm's `keep` policy, which the chart carries for the same setting).
+   * Keep the bundle in the cluster when this resource is deleted: the admission policy, its
+   * binding and the release (whose objects Helm's `keep` policy, which the chart then carries,
+   * keeps through any uninstall).
    * @default true
    */
   readonly retainOnDelete?: boolean;
@@ -29,10 +30,10 @@ export interface GatewayApiCrdsArgs {
    */
   readonly adopt?: readonly string[];
   /**
-   * The release exists in the cluster, installed by this stack: import it, so a stack whose state
-   * lost it (a first `pulumi up` killed after Helm's install) takes it back instead of failing with
-   * "cannot re-use a name that is still in use". The engine ignores the import when the state
-   * already holds the release.
+   * The release exists in the cluster: import it, so that a stack whose state does not hold it (a
+   * second stack on the cluster, one whose first `pulumi up` was killed after Helm's install) takes
+   * it on instead of failing with "cannot re-use a name that is still in use". The engine ignores
+   * the import when the state already holds the release.
    * @default false
    */
   readonly importRelease?: boolean;
@@ -60,10 +61,13 @@ export function helmOwnership(release: { name: string; namespace: string }) {
  *
  * The policy and binding stay outside the chart because Helm has no install order for admission
  * kinds: as resources the release depends on, the guard is in force before the writes it guards.
- * They are retained like the CRDs (`retainOnDelete`): the policy guards exactly the CRDs that stay
- * behind, so dropping it on destroy would let the next install silently downgrade the API under
- * every Gateway controller of the cluster. Whoever deletes the CRDs on purpose deletes the policy
- * with them (retainCrds false does both).
+ * Everything is retained (`retainOnDelete`): the CRDs, because deleting one deletes every object
+ * of its kind in the cluster; the release, because every stack of this program on the cluster
+ * shares it (stacks/bundle-chart.ts), so one stack's `pulumi destroy` must not uninstall what the
+ * others use; the policy, because it guards exactly the CRDs that stay behind, and dropping it
+ * would let the next install silently downgrade the API under every Gateway controller of the
+ * cluster. Whoever deletes the CRDs on purpose deletes the rest with them (retainCrds false does
+ * all of it: the release is then uninstalled, and its CRDs carry no `keep`).
  */
 export class GatewayApiCrds extends pulumi.ComponentResource {
   /** Everything registered; what must wait for the whole bundle depends on these. */
@@ -129,7 +133,7 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
         maxHistory: 3,
       },
       {
-        parent: this,
+        ...retain,
         dependsOn: [...guards, ...adoptions],
         import: args.importRelease ? `${args.release.namespace}/${args.release.name}` : undefined,
       },

@@ -9,9 +9,10 @@
  * Gateway controllers ship the same CRDs the same way: a CRD-only chart beside the controller's.
  *
  * The objects go in `templates/`, not `crds/`: Helm never upgrades what is in `crds/`. With
- * `retainCrds` (the default) each carries `helm.sh/resource-policy: keep`, so neither `pulumi
- * destroy` (a Helm uninstall) nor an upgrade that drops a CRD ever deletes one; without it the
- * uninstall deletes them, which is what `retainCrds false` has always meant.
+ * `retainCrds` (the default) each carries `helm.sh/resource-policy: keep`, so neither a Helm
+ * uninstall nor an upgrade that drops a CRD ever deletes one (and `pulumi destroy` leaves the
+ * release itself in place: components/crds.ts); without it the uninstall deletes them, which is
+ * what `retainCrds false` has always meant.
  *
  * The chart is written under `node_modules/.cache/` (the place build tools keep generated files),
  * in a folder named after its version and content digest: the path, and so the Release's inputs,
@@ -25,12 +26,14 @@ import * as semver from "semver";
 
 import { ManifestObject } from "../components/crds";
 
-/** The Helm release that holds the bundle: one per cluster, whichever stack of this program installed it. */
+/**
+ * The Helm release that holds the bundle: one per cluster, shared by every stack of this program
+ * that installs CRDs there (they render the same chart for the same bundle), so that two stacks on
+ * one cluster never fight over who owns the CRDs.
+ */
 export const BUNDLE_RELEASE = { name: "dot-ai-gateway-crds", namespace: "kube-system" } as const;
 /** The chart's name, as `helm list` shows it. */
 export const BUNDLE_CHART_NAME = "gateway-api-crds";
-/** Which stack (`<organization>/<project>/<stack>`) installed the bundle's CRDs, on each of them. */
-export const INSTALLED_BY_ANNOTATION = "dot-ai-gateway/installed-by";
 /** Helm's resource policy that keeps an object through uninstalls and upgrades that drop it. */
 export const KEEP_POLICY = { "helm.sh/resource-policy": "keep" } as const;
 /**
@@ -47,8 +50,6 @@ export interface BundleChartSource {
   customFile?: string;
   /** Add Helm's `keep` policy to every object (retainCrds). */
   keep: boolean;
-  /** The stack that installs it, recorded on every object. */
-  installedBy: string;
 }
 
 export interface BundleChart {
@@ -81,7 +82,6 @@ export function bundleChart(objects: readonly ManifestObject[], source: BundleCh
   objects.forEach((obj, index) => {
     const annotations = {
       ...(obj.metadata.annotations as Record<string, string> | undefined),
-      [INSTALLED_BY_ANNOTATION]: source.installedBy,
       ...(source.keep ? KEEP_POLICY : {}),
     };
     const object = { ...obj, metadata: { ...obj.metadata, annotations } };

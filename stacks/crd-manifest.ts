@@ -1,7 +1,5 @@
 import * as fs from "fs/promises";
 
-import * as pulumi from "@pulumi/pulumi";
-
 import { ManifestObject, gatewayApiKind, parseManifest, splitBundle } from "../components/crds";
 import { GATEWAY_API_GROUP } from "../components/gateway-api";
 import { RELEASE_RECORD_LIMIT, bundleChart, recordFits, releaseRecordBytes, writeBundleChart } from "./bundle-chart";
@@ -33,14 +31,12 @@ export interface BundleInstall extends Omit<BundlePlan, "version"> {
  */
 export async function loadGatewayApiBundle(crds: CrdConfig, needs: ApiNeed[]): Promise<BundleInstall | undefined> {
   const [{ objects, text }, cluster] = await Promise.all([loadCheckedBundle(crds, needs), readGatewayApiSafely(needs)]);
-  const stack = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
-  const plan = await checkClusterGatewayApi(wantedBundle(crds, needs, objects, stack), cluster);
+  const plan = await checkClusterGatewayApi(wantedBundle(crds, needs, objects), cluster);
   if (plan === undefined) return undefined;
   const chart = bundleChart(splitBundle(objects).chartObjects, {
     bundleVersion: plan.version,
     customFile: crds.source.kind === "file" ? text : undefined,
     keep: crds.retainOnDelete,
-    installedBy: stack,
   });
   const bytes = releaseRecordBytes(chart);
   if (!recordFits(bytes)) {

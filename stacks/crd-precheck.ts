@@ -36,7 +36,7 @@ import * as semver from "semver";
 import { ManifestObject } from "../components/crds";
 import { GATEWAY_API_GROUP, gatewayApiVersions } from "../components/gateway-api";
 import { CONFIG_NAMESPACE, CrdConfig, gatewayApiCrdsUrl } from "./config";
-import { BUNDLE_RELEASE, INSTALLED_BY_ANNOTATION } from "./bundle-chart";
+import { BUNDLE_RELEASE } from "./bundle-chart";
 import { userError } from "./errors";
 import { ClusterSelection, apiRequester, clusterSelection, withTimeout } from "./kube-client";
 
@@ -61,8 +61,6 @@ export interface InstalledCrd {
   name: string;
   /** The Helm release that owns it (Helm's ownership annotations, with its `managed-by: Helm` label). */
   helmRelease?: HelmReleaseName;
-  /** The stack that installed it through this program's release (`dot-ai-gateway/installed-by`). */
-  installedBy?: string;
   /** Its `gateway.networking.k8s.io/bundle-version` annotation, when it has one. */
   bundleVersion?: string;
   /** Its `gateway.networking.k8s.io/channel` annotation (`standard`, `experimental`). */
@@ -100,8 +98,6 @@ export interface WantedBundle {
   retainOnDelete: boolean;
   /** The release the bundle is installed as. */
   release: HelmReleaseName;
-  /** This stack, as `dot-ai-gateway/installed-by` records it. */
-  stack: string;
 }
 
 export type CrdDecision =
@@ -145,10 +141,6 @@ export function judgeGatewayApiCrds(want: WantedBundle, cluster: ClusterGatewayA
   // Installed as Pulumi resources by this program's code before the bundle became a release.
   const legacy = inBundle.filter((c) => c.helmRelease === undefined && byPulumi(c));
   const mine = inBundle.filter(ofOurRelease);
-  // Another stack of this program whose release still holds them: it manages them, this one uses them.
-  const otherStack = releaseExists
-    ? mine.map((c) => c.installedBy).find((s) => s !== undefined && s !== want.stack)
-    : undefined;
   // No recorded manager at all (fields nobody owns, e.g. stripped): nothing to conflict with.
   const foreign = inBundle.filter(
     (c) => (c.managers.length > 0 || c.helmRelease !== undefined) && !legacy.includes(c) && !mine.includes(c),
@@ -171,8 +163,6 @@ export function judgeGatewayApiCrds(want: WantedBundle, cluster: ClusterGatewayA
     why = `The cluster has the experimental channel of Gateway API ${describeVersions(experimental)}; the standard ${want.version} CRDs would drop its experimental kinds and fields.`;
   } else if (foreign.length > 0) {
     why = `The cluster has Gateway API ${describeVersions(foreign)} CRDs managed by ${describeManagers(foreign)}, not by this program; applying ${want.version} over them would conflict with that owner, and taking them over would make its next upgrade conflict with us.`;
-  } else if (otherStack !== undefined) {
-    why = `The cluster has Gateway API ${describeVersions(mine)} CRDs installed by stack ${otherStack} (Helm release ${want.release.namespace}/${want.release.name}); that stack manages them, and this one uses them as they are.`;
   } else {
     if (!want.retainOnDelete && legacy.length > 0) {
       return {
@@ -225,8 +215,9 @@ export function judgeGatewayApiCrds(want: WantedBundle, cluster: ClusterGatewayA
       fixes,
     };
   }
-  const installedHere = legacy.length > 0 || (releaseExists && mine.some((c) => c.installedBy === want.stack));
-  if (!want.retainOnDelete && installedHere) {
+  // The stack's state may hold the release (shared by the program's stacks) or, from older code,
+  // the CRDs themselves: leaving them out of it deletes them when they are not retained.
+  if (!want.retainOnDelete && (legacy.length > 0 || releaseExists)) {
     return {
       action: "refuse",
       problem: `${why} They are left as they are; but ${CONFIG_NAMESPACE}:retainCrds is false, so leaving them out of this stack, which installed them, would delete them and every Gateway and route of the cluster with them. Nothing was deployed.`,
@@ -271,12 +262,7 @@ function describeManagers(crds: InstalledCrd[]): string {
 }
 
 /** The bundle as `judgeGatewayApiCrds` needs it. */
-export function wantedBundle(
-  crds: CrdConfig,
-  needs: ApiNeed[],
-  objects: readonly ManifestObject[],
-  stack: string,
-): WantedBundle {
+export function wantedBundle(crds: CrdConfig, needs: ApiNeed[], objects: readonly ManifestObject[]): WantedBundle {
   const crdObjects = objects.filter((o) => o.kind === "CustomResourceDefinition");
   const annotated = crdObjects
     .map((o) => (o.metadata.annotations as Record<string, string> | undefined)?.[BUNDLE_VERSION_ANNOTATION])
@@ -287,7 +273,6 @@ export function wantedBundle(
     needs,
     retainOnDelete: crds.retainOnDelete,
     release: BUNDLE_RELEASE,
-    stack,
   };
 }
 
@@ -391,7 +376,6 @@ export async function readClusterGatewayApi(selection: ClusterSelection, needs: 
       bundleVersion: m.annotations?.[BUNDLE_VERSION_ANNOTATION],
       channel: m.annotations?.[CHANNEL_ANNOTATION],
       helmRelease: helmOwner(m),
-      installedBy: m.annotations?.[INSTALLED_BY_ANNOTATION],
       managers: [
         ...new Set(
           (m.managedFields ?? [])

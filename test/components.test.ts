@@ -90,7 +90,7 @@ describe("components", () => {
     ]);
   });
 
-  it("keep the Gateway API admission policy on destroy unless told otherwise (it guards the CRDs Helm keeps)", async () => {
+  it("keep the Gateway API bundle on destroy unless told otherwise: its release and the admission policy that guards it", async () => {
     const name = "safe-upgrades.gateway.networking.k8s.io";
     const objects: ManifestObject[] = [
       {
@@ -107,7 +107,7 @@ describe("components", () => {
       retained.map((r) => [r.name, r.retainOnDelete]),
       [
         [name, true],
-        ["crds-release", false],
+        ["crds-release", true],
       ],
     );
     const deleted = await childrenOf(() => new GatewayApiCrds("crds", { ...args, retainOnDelete: false }));

@@ -23,14 +23,12 @@ const DEV_NEEDS = [
   { kind: "HTTPRoute", version: "v1" },
 ];
 const PROD_NEEDS = [...DEV_NEEDS, { kind: "ReferenceGrant", version: "v1" }];
-const STACK = "organization/dot-ai-gateway/dev";
 const want = (over: Partial<WantedBundle> = {}): WantedBundle => ({
   version: "v1.6.3",
   crdNames: NAMES,
   needs: PROD_NEEDS,
   retainOnDelete: true,
   release: BUNDLE_RELEASE,
-  stack: STACK,
   ...over,
 });
 
@@ -190,12 +188,12 @@ describe("Gateway API CRDs already in the cluster", () => {
   });
 
   describe("move into this program's release", () => {
-    const OURS = { ...BUNDLE_RELEASE };
+    const OURS: HelmReleaseName = { ...BUNDLE_RELEASE };
     /** Helm's own field manager inside the Kubernetes provider: its binary's name. */
     const HELM_IN_PROVIDER = "pulumi-resource-kubernetes";
-    const owned = (managers: string[], installedBy?: string, release: HelmReleaseName = OURS): ClusterGatewayApi => {
+    const owned = (managers: string[], release: HelmReleaseName = OURS): ClusterGatewayApi => {
       const c = cluster("v1.6.3", managers);
-      c.crds = c.crds.map((crd) => ({ ...crd, helmRelease: release, installedBy }));
+      c.crds = c.crds.map((crd) => ({ ...crd, helmRelease: release }));
       return c;
     };
     const deployed = (c: ClusterGatewayApi, status = "deployed"): ClusterGatewayApi => ({
@@ -212,41 +210,27 @@ describe("Gateway API CRDs already in the cluster", () => {
         importRelease: false,
       });
       // Once adopted, the patches own Helm's labels: dropping them would show in every preview.
-      const after = judgeGatewayApiCrds(want(), deployed(owned([PULUMI, HELM_IN_PROVIDER], STACK)));
+      const after = judgeGatewayApiCrds(want(), deployed(owned([PULUMI, HELM_IN_PROVIDER])));
       assert.deepStrictEqual(after.action === "install" && [after.adopt, after.importRelease], [NAMES, true]);
     });
 
-    it("needs no patch for CRDs its release created, and imports the release it finds deployed", () => {
-      const verdict = judgeGatewayApiCrds(want(), deployed(owned([HELM_IN_PROVIDER], STACK)));
+    it("needs no patch for CRDs its release created, and imports the release it finds (another stack's, or its own lost from its state)", () => {
+      const verdict = judgeGatewayApiCrds(want(), deployed(owned([HELM_IN_PROVIDER])));
       assert.deepStrictEqual(verdict.action === "install" && [verdict.adopt, verdict.importRelease], [[], true]);
       // A release left failed by Helm still holds its objects: imported too, and upgraded.
-      const failed = judgeGatewayApiCrds(want(), deployed(owned([HELM_IN_PROVIDER], STACK), "failed"));
+      const failed = judgeGatewayApiCrds(want(), deployed(owned([HELM_IN_PROVIDER]), "failed"));
       assert.ok(failed.action === "install" && failed.importRelease);
     });
 
-    it("installs over CRDs kept by a destroyed stack's release (Helm takes them back by their annotations)", () => {
-      const verdict = judgeGatewayApiCrds(want(), owned([HELM_IN_PROVIDER], "organization/dot-ai-gateway/old"));
+    it("installs over CRDs kept by an uninstalled release of its own (Helm takes them back by their annotations)", () => {
+      const verdict = judgeGatewayApiCrds(want(), owned([HELM_IN_PROVIDER]));
       assert.deepStrictEqual(verdict.action === "install" && [verdict.adopt, verdict.importRelease], [[], false]);
-    });
-
-    it("leaves the CRDs to another stack whose release holds them, naming it", () => {
-      const verdict = judgeGatewayApiCrds(
-        want(),
-        deployed(owned([HELM_IN_PROVIDER], "organization/dot-ai-gateway/prod")),
-      );
-      assert.strictEqual(verdict.action, "skip");
-      if (verdict.action === "skip") {
-        assert.match(
-          verdict.warning,
-          /installed by stack organization\/dot-ai-gateway\/prod \(Helm release kube-system\/dot-ai-gateway-crds\)/,
-        );
-      }
     });
 
     it("leaves CRDs another Helm release owns (a Gateway controller's chart), naming that release", () => {
       const verdict = judgeGatewayApiCrds(
         want(),
-        owned([HELM_IN_PROVIDER], undefined, { name: "eg-crds", namespace: "envoy-gateway-system" }),
+        owned([HELM_IN_PROVIDER], { name: "eg-crds", namespace: "envoy-gateway-system" }),
       );
       assert.strictEqual(verdict.action, "skip");
       if (verdict.action === "skip")
@@ -254,7 +238,7 @@ describe("Gateway API CRDs already in the cluster", () => {
     });
 
     it("stops on a release left pending by an interrupted run, naming the revision to delete", () => {
-      const verdict = judgeGatewayApiCrds(want(), deployed(owned([HELM_IN_PROVIDER], STACK), "pending-install"));
+      const verdict = judgeGatewayApiCrds(want(), deployed(owned([HELM_IN_PROVIDER]), "pending-install"));
       assert.strictEqual(verdict.action, "refuse");
       if (verdict.action !== "refuse") return;
       assert.match(
@@ -272,8 +256,8 @@ describe("Gateway API CRDs already in the cluster", () => {
       assert.strictEqual(verdict.action, "refuse");
       if (verdict.action === "refuse") assert.match(verdict.fixes[0], /pulumi state delete/);
       // Once in the release, retainCrds false is Helm's uninstall deleting them: allowed.
-      const owned_ = judgeGatewayApiCrds(want({ retainOnDelete: false }), deployed(owned([HELM_IN_PROVIDER], STACK)));
-      assert.strictEqual(owned_.action, "install");
+      const inRelease = judgeGatewayApiCrds(want({ retainOnDelete: false }), deployed(owned([HELM_IN_PROVIDER])));
+      assert.strictEqual(inRelease.action, "install");
     });
   });
 
@@ -294,22 +278,16 @@ describe("Gateway API CRDs already in the cluster", () => {
     });
 
     it("whose release is what its CRDs say, whatever gatewayApiVersion says", () => {
-      const wanted = wantedBundle(
-        config("v1.6.3"),
-        DEV_NEEDS,
-        [
-          crd("gateways.gateway.networking.k8s.io", "v1.6.2"),
-          { ...crd("safe-upgrades.gateway.networking.k8s.io", "v1.6.2"), kind: "ValidatingAdmissionPolicy" },
-        ],
-        STACK,
-      );
+      const wanted = wantedBundle(config("v1.6.3"), DEV_NEEDS, [
+        crd("gateways.gateway.networking.k8s.io", "v1.6.2"),
+        { ...crd("safe-upgrades.gateway.networking.k8s.io", "v1.6.2"), kind: "ValidatingAdmissionPolicy" },
+      ]);
       assert.deepStrictEqual(wanted, {
         version: "v1.6.2",
         crdNames: ["gateways.gateway.networking.k8s.io"],
         needs: DEV_NEEDS,
         retainOnDelete: false,
         release: BUNDLE_RELEASE,
-        stack: STACK,
       });
     });
 
@@ -320,11 +298,10 @@ describe("Gateway API CRDs already in the cluster", () => {
           config("v1.6.3"),
           DEV_NEEDS,
           names.map((n) => crd(n)),
-          STACK,
         ).version,
         "v1.6.3",
       );
-      assert.strictEqual(wantedBundle(config("v1.6.3"), DEV_NEEDS, [crd(names[0], "main")], STACK).version, "v1.6.3");
+      assert.strictEqual(wantedBundle(config("v1.6.3"), DEV_NEEDS, [crd(names[0], "main")]).version, "v1.6.3");
     });
   });
 
@@ -379,7 +356,6 @@ describe("Gateway API CRDs already in the cluster", () => {
                       "gateway.networking.k8s.io/channel": "standard",
                       "meta.helm.sh/release-name": "dot-ai-gateway-crds",
                       "meta.helm.sh/release-namespace": "kube-system",
-                      "dot-ai-gateway/installed-by": "o/p/prod",
                     },
                     managedFields: [
                       { manager: "kubectl", operation: "Apply" },
@@ -437,7 +413,6 @@ describe("Gateway API CRDs already in the cluster", () => {
             bundleVersion: "v1.7.0",
             channel: "standard",
             helmRelease: { name: "dot-ai-gateway-crds", namespace: "kube-system" },
-            installedBy: "o/p/prod",
             managers: ["kubectl"],
           },
         ],

@@ -176,8 +176,26 @@ describe("doctor on the sandbox, real controllers, chart " + CHART, () => {
   before(async () => {
     freshStack(PROD.stack, PROD.settings);
     freshStack(DEV.stack, DEV.settings);
-    // Side by side: most of either update is waiting for controllers.
-    await Promise.all([up(PROD.stack), up(DEV.stack)]);
+    // Side by side: most of either update is waiting for controllers. The second starts once the
+    // first has installed the Gateway API bundle's release, which the two share (docs/troubleshooting.md:
+    // two first installs at the very same moment race for it).
+    const prod = up(PROD.stack);
+    prod.catch(() => undefined); // reported by the Promise.all below, not as an unhandled rejection
+    await eventually(
+      "the bundle's release deployed by the first stack",
+      () =>
+        kubectl([
+          "get",
+          "secret",
+          "-n",
+          "kube-system",
+          "-l",
+          "owner=helm,name=dot-ai-gateway-crds,status=deployed",
+          "-o",
+          "name",
+        ]).stdout.trim() !== "",
+    );
+    await Promise.all([prod, up(DEV.stack)]);
   });
 
   after(async () => {
