@@ -1,6 +1,7 @@
 // Preloaded into the Node.js process of a benched `pulumi` run (NODE_OPTIONS=--require ...), to
-// mark when the program's entry module starts and finishes loading; scripts/bench.sh hands the
-// marks to toolchain/bench/trace-summary. Never loaded outside the bench.
+// mark when the program's entry module starts and finishes loading, and to collect the steps the
+// program measures before registering (stacks/timing.ts); scripts/bench.sh hands the marks to
+// toolchain/bench/trace-summary. Never loaded outside the bench.
 "use strict";
 const fs = require("fs");
 const Module = require("module");
@@ -20,5 +21,16 @@ if (out) {
       if (entry) marks.entryLoaded = performance.timeOrigin + performance.now();
     }
   };
-  process.on("exit", () => fs.writeFileSync(out, JSON.stringify(marks)));
+  process.on("exit", () => {
+    // The steps the program measured before registering (stacks/timing.ts), in epoch milliseconds.
+    marks.steps = performance
+      .getEntriesByType("measure")
+      .filter((m) => m.name.startsWith("dot-ai-gateway: "))
+      .map((m) => ({
+        name: m.name.slice("dot-ai-gateway: ".length),
+        start: performance.timeOrigin + m.startTime,
+        duration: m.duration,
+      }));
+    fs.writeFileSync(out, JSON.stringify(marks));
+  });
 }

@@ -2,7 +2,14 @@ import * as fs from "fs/promises";
 
 import { ManifestObject, gatewayApiKind, parseManifest, splitBundle } from "../components/crds";
 import { GATEWAY_API_GROUP } from "../components/gateway-api";
-import { RELEASE_RECORD_LIMIT, bundleChart, recordFits, releaseRecordBytes, writeBundleChart } from "./bundle-chart";
+import {
+  BundleChart,
+  RELEASE_RECORD_LIMIT,
+  bundleChart,
+  recordFits,
+  releaseRecordBytes,
+  writeBundleChart,
+} from "./bundle-chart";
 import { CONFIG_NAMESPACE, CrdConfig } from "./config";
 import {
   ApiNeed,
@@ -13,6 +20,7 @@ import {
   wantedBundle,
 } from "./crd-precheck";
 import { userError } from "./errors";
+import { measured } from "./timing";
 
 const FETCH_TIMEOUT_MS = 60_000;
 
@@ -30,14 +38,24 @@ export interface BundleInstall extends Omit<BundlePlan, "version"> {
  * that Helm can store the bundle's release.
  */
 export async function loadGatewayApiBundle(crds: CrdConfig, needs: ApiNeed[]): Promise<BundleInstall | undefined> {
-  const [{ objects, text }, cluster] = await Promise.all([loadCheckedBundle(crds, needs), readGatewayApiSafely(needs)]);
+  const [{ objects, text }, cluster] = await Promise.all([
+    measured("Gateway API bundle: load and parse", () => loadCheckedBundle(crds, needs)),
+    measured("Gateway API bundle: read the cluster's CRDs", () => readGatewayApiSafely(needs)),
+  ]);
   const plan = await checkClusterGatewayApi(wantedBundle(crds, needs, objects), cluster);
   if (plan === undefined) return undefined;
-  const chart = bundleChart(splitBundle(objects).chartObjects, {
-    bundleVersion: plan.version,
-    customFile: crds.source.kind === "file" ? text : undefined,
-    keep: crds.retainOnDelete,
+  return measured("Gateway API bundle: chart, size, write", async () => {
+    const chart = bundleChart(splitBundle(objects).chartObjects, {
+      bundleVersion: plan.version,
+      customFile: crds.source.kind === "file" ? text : undefined,
+      keep: crds.retainOnDelete,
+    });
+    return { objects, ...checkedChart(crds, chart), adopt: plan.adopt, importRelease: plan.importRelease };
   });
+}
+
+/** The chart written where the Release reads it, once Helm is known to be able to store it. */
+function checkedChart(crds: CrdConfig, chart: BundleChart): { chartPath: string } {
   const bytes = releaseRecordBytes(chart);
   if (!recordFits(bytes)) {
     throw userError(
@@ -45,7 +63,7 @@ export async function loadGatewayApiBundle(crds: CrdConfig, needs: ApiNeed[]): P
         `  Fix: install the bundle yourself (kubectl apply --server-side -f <manifest>) and run: pulumi config set ${CONFIG_NAMESPACE}:installCrds false`,
     );
   }
-  return { objects, chartPath: writeBundleChart(chart), adopt: plan.adopt, importRelease: plan.importRelease };
+  return { chartPath: writeBundleChart(chart) };
 }
 
 function kib(bytes: number): string {

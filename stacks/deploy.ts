@@ -26,6 +26,7 @@ import { allChecks } from "./errors";
 import { kubernetesProvider } from "./kubernetes-provider";
 import { checkHelmRelease } from "./release-check";
 import { checkQdrantStorage } from "./storage-check";
+import { measured } from "./timing";
 
 /** What a deployed stack reports, whichever role and pattern it has. */
 export interface Deployment {
@@ -49,8 +50,8 @@ export async function deploy(config: StackConfig, apiKeys: ApiKeys): Promise<Dep
   // pending by an interrupted run with the fix instead of Helm's "another operation is in progress".
   const [bundle, , releaseDescription] = await allChecks([
     config.crds.install ? loadGatewayApiBundle(config.crds, apiNeeds(config)) : undefined,
-    config.role === "combined" ? checkQdrantStorage(config.app) : undefined,
-    config.role === "combined" ? checkHelmRelease(config.app) : undefined,
+    config.role === "combined" ? measured("Qdrant storage check", () => checkQdrantStorage(config.app)) : undefined,
+    config.role === "combined" ? measured("Helm release check", () => checkHelmRelease(config.app)) : undefined,
   ]);
   const opts: pulumi.ComponentResourceOptions = { providers: [kubernetesProvider()] };
   const crds = bundle
@@ -151,9 +152,9 @@ function deployPlatformStack(
  */
 async function deployAppStack(config: AppStackConfig, apiKeys: ApiKeys): Promise<Deployment> {
   const [facts, , releaseDescription] = await allChecks([
-    resolvePlatform(config),
-    checkQdrantStorage(config.app),
-    checkHelmRelease(config.app),
+    measured("platform stack's outputs", () => resolvePlatform(config)),
+    measured("Qdrant storage check", () => checkQdrantStorage(config.app)),
+    measured("Helm release check", () => checkHelmRelease(config.app)),
   ]);
   const opts: pulumi.ComponentResourceOptions = { providers: [kubernetesProvider()] };
   const app = deployApp(

@@ -19,7 +19,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { QDRANT_CLAIM, qdrantClaimName } from "../components/chart-contract";
 import { AppConfig, CONFIG_NAMESPACE } from "./config";
 import { userError } from "./errors";
-import { ClusterSelection, clusterSelection, loadKubeConfig, withTimeout } from "./kube-client";
+import { ClusterSelection, clusterSelection, loadClientLibrary, loadKubeConfig, withTimeout } from "./kube-client";
 
 export interface StorageClassInfo {
   name: string;
@@ -129,7 +129,7 @@ export async function readClusterStorage(
   namespace: string,
   claimName: string,
 ): Promise<ClusterStorage> {
-  const k8s = await import("@kubernetes/client-node");
+  const k8s = await loadClientLibrary();
   const kc = loadKubeConfig(k8s, selection);
 
   const storageApi = kc.makeApiClient(k8s.StorageV1Api);

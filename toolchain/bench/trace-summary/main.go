@@ -35,6 +35,12 @@ func (s span) seconds() float64 { return s.end.Sub(s.start).Seconds() }
 type probe struct {
 	EntryStart  float64 `json:"entryStart"`
 	EntryLoaded float64 `json:"entryLoaded"`
+	// Steps the program measured before registering anything (stacks/timing.ts); they overlap.
+	Steps []struct {
+		Name     string  `json:"name"`
+		Start    float64 `json:"start"`
+		Duration float64 `json:"duration"`
+	} `json:"steps"`
 }
 
 func main() {
@@ -174,6 +180,10 @@ func report(w *os.File, spans []span, p *probe) {
 			row("Node.js start, the SDK's runtime and ts-node", node.start, epoch(p.EntryStart))
 			row("program modules loaded (ours, Pulumi and Kubernetes SDKs)", epoch(p.EntryStart), epoch(p.EntryLoaded))
 			row("program evaluation (config, cluster checks), first call", epoch(p.EntryLoaded), firstResource)
+			for _, step := range p.Steps {
+				label := fmt.Sprintf("  %s (from +%.2f s)", step.Name, (step.Start-p.EntryLoaded)/1000)
+				fmt.Fprintf(w, "  %-58s %6.2f\n", label, step.Duration/1000)
+			}
 		} else {
 			row("Node.js, SDK and program, until the first provider call", node.start, firstResource)
 		}
