@@ -112,14 +112,23 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
     // Kept on deletion whatever retainCrds says: the labels they set are what lets the release
     // (or the next stack's) manage the CRDs, and the release's uninstall decides their fate.
     const ownership = helmOwnership(args.release);
-    const adoptions = (args.adopt ?? []).map(
-      (crdName) =>
-        new k8s.apiextensions.v1.CustomResourceDefinitionPatch(
-          `${name}-adopt-${crdName}`,
-          { metadata: { name: crdName, ...ownership } },
-          { parent: this, retainOnDelete: true, dependsOn: guards },
-        ),
-    );
+    const adoptions = (args.adopt ?? []).map((crdName) => {
+      const crd = crds.find((c) => c.metadata.name === crdName);
+      if (crd === undefined) throw new pulumi.ResourceError(`the bundle has no CRD ${crdName} to take over`, this);
+      // The identity fields too, as the bundle has them (the values the CRD holds already): the
+      // provider records every CRD it is given, a patch included, and reads from it whether the
+      // kind is namespaced (pkg/clients: CRDCache); without them it refuses the patch.
+      const { group, names, scope } = crd.spec as {
+        group: string;
+        names: k8s.types.input.apiextensions.v1.CustomResourceDefinitionNamesPatch;
+        scope: string;
+      };
+      return new k8s.apiextensions.v1.CustomResourceDefinitionPatch(
+        `${name}-adopt-${crdName}`,
+        { metadata: { name: crdName, ...ownership }, spec: { group, names, scope } },
+        { parent: this, retainOnDelete: true, dependsOn: guards },
+      );
+    });
 
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,

@@ -94,6 +94,12 @@ describe("the Gateway API bundle as one Helm release", () => {
         },
       })),
     );
+    // With the identity fields the provider needs of any CRD it is given, as the bundle has them.
+    const bundled = Object.fromEntries(bundleRelease(run).objects.map((o) => [o.metadata.name, o.spec]));
+    for (const patch of patches) {
+      const spec = bundled[patch.inputs.metadata.name] as { group: string; names: unknown; scope: string };
+      assert.deepStrictEqual(patch.inputs.spec, { group: spec.group, names: spec.names, scope: spec.scope });
+    }
     const { release } = bundleRelease(run);
     for (const patch of patches) {
       assert.ok(patch.retainOnDelete, `${patch.name}: Helm's labels stay when it leaves the state`);
