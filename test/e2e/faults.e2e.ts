@@ -426,7 +426,9 @@ describe("faults", () => {
   describe("killed while Helm installs the Gateway API CRDs", () => {
     it("SIGKILL during the first up's bundle release: pulumi cancel, refresh --clear-pending-creates, then up converges with one release of each", async () => {
       // The cluster keeps its CRDs (Envoy Gateway's GatewayClass holds a finalizer on them), owned
-      // by nobody: the stack's release takes them over.
+      // by nobody: the stack's release takes them over. The release earlier suites' stacks left
+      // (retained) is forgotten as `helm uninstall` would, its CRDs kept: this is a first install.
+      kubectl(["delete", "secret", "-n", BUNDLE_NS, "-l", `owner=helm,name=${BUNDLE_NAME}`]);
       forgetManagers();
       const uids = crdUids();
       // Plain HTTP, said in so many words: these cases are about faults, not certificates, and
