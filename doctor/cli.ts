@@ -49,21 +49,17 @@ export function parseArgs(argv: readonly string[], cwd: string): CliOptions | { 
 
 const CLUSTER_TIMEOUT_MS = 30_000;
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** Everything doctor concludes about the stack. */
 export async function runDoctor(options: CliOptions): Promise<Report> {
   let read: StackRead;
   // The Pulumi CLI starts first; loading the checks (which load the Pulumi SDK) overlaps with it.
   const reading = readStack({ stack: options.stack, cwd: options.cwd, keepToken: options.probe });
   reading.catch(() => undefined);
-  const [{ diagnose }, { readSnapshot }] = await Promise.all([import("./diagnose"), import("./cluster")]);
+  const [{ diagnose }, { readSnapshot }, { withTimeout }] = await Promise.all([
+    import("./diagnose"),
+    import("./cluster"),
+    import("../cluster/client"),
+  ]);
   try {
     read = await reading;
   } catch (error) {

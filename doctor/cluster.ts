@@ -1,11 +1,11 @@
 /**
  * Reads what the checks need from the cluster with @kubernetes/client-node, read-only, through the
- * kubeconfig/context/cluster the stack's Kubernetes provider uses (as stacks/storage-check.ts does).
+ * kubeconfig/context/cluster the stack's Kubernetes provider uses (as cluster/storage-check.ts does).
  * Secret values never leave this module: a Secret becomes its key names and one digest.
  */
 import { GATEWAY_API_GROUP } from "../components/gateway-api";
-import { ClusterSelection, loadKubeConfig } from "../stacks/kube-client";
-import { readClusterStorage } from "../stacks/storage-check";
+import { ClusterSelection, loadClientLibrary, loadKubeConfig } from "../cluster/client";
+import { readClusterStorage } from "../cluster/storage-check";
 import { tlsSecretRef } from "./checks/tls";
 import { gatewayClassName } from "./checks/gateway-class";
 import type { Expectations } from "./expectations";
@@ -73,7 +73,7 @@ function secretSummary(
 }
 
 export async function readSnapshot(x: Expectations, selection: ClusterSelection): Promise<Snapshot> {
-  const k8s = await import("@kubernetes/client-node");
+  const k8s = await loadClientLibrary();
   const kc = loadKubeConfig(k8s, selection);
   const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);

@@ -1,5 +1,5 @@
 /** What doctor read from the cluster, as plain objects; `null` means read and not found. */
-import type { ClusterStorage } from "../stacks/storage-check";
+import type { ClusterStorage } from "../cluster/storage-check";
 import type {
   Certificate,
   CustomResourceDefinition,

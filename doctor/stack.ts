@@ -11,7 +11,7 @@ import { CORE_SCHEMA, load } from "js-yaml";
 
 import type { ConfigResult } from "../stacks/config";
 import { CONFIG_NAMESPACE } from "../stacks/config/types";
-import type { ClusterSelection } from "../stacks/kube-client";
+import type { ClusterSelection } from "../cluster/client";
 import type { StackOutputsRead } from "./expectations";
 
 export interface StackRead {

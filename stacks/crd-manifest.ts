@@ -18,7 +18,7 @@ import {
   checkClusterGatewayApi,
   readGatewayApiSafely,
   wantedBundle,
-} from "./crd-precheck";
+} from "../cluster/crd-precheck";
 import { userError } from "./errors";
 import { measured } from "./timing";
 
@@ -33,7 +33,7 @@ export interface BundleInstall extends Omit<BundlePlan, "version"> {
 
 /**
  * The Gateway API bundle to install, or undefined when the cluster's own Gateway API CRDs are to be
- * left as they are (newer, or managed by someone else: see stacks/crd-precheck.ts). The cluster is
+ * left as they are (newer, or managed by someone else: see cluster/crd-precheck.ts). The cluster is
  * read while the bundle loads; both happen before anything is registered, and so does the check
  * that Helm can store the bundle's release.
  */

@@ -21,11 +21,11 @@ import {
 import { BUNDLE_RELEASE } from "./bundle-chart";
 import { resolvePlatform } from "./platform-reference";
 import { loadGatewayApiBundle } from "./crd-manifest";
-import { ApiNeed } from "./crd-precheck";
+import { ApiNeed } from "../cluster/crd-precheck";
 import { allChecks } from "./errors";
 import { kubernetesProvider } from "./kubernetes-provider";
-import { checkHelmRelease } from "./release-check";
-import { checkQdrantStorage } from "./storage-check";
+import { checkHelmRelease } from "../cluster/release-check";
+import { checkQdrantStorage } from "../cluster/storage-check";
 import { measured } from "./timing";
 
 /** What a deployed stack reports, whichever role and pattern it has. */

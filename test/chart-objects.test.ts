@@ -2,8 +2,8 @@ import * as assert from "assert";
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 
-import { chartObjects, manifestObjects, readMissingObjects, releaseRecord } from "../stacks/chart-objects";
-import { HelmRevision, checkHelmRelease, deployedRevision, readHelmRevisions } from "../stacks/release-check";
+import { chartObjects, manifestObjects, readMissingObjects, releaseRecord } from "../cluster/chart-objects";
+import { HelmRevision, checkHelmRelease, deployedRevision, readHelmRevisions } from "../cluster/release-check";
 import { APP_RELEASE, TYPES, devSpec, one, prodSpec, runStack } from "./harness";
 import { FakeCluster, startFakeCluster } from "./support/fake-cluster";
 
@@ -183,7 +183,7 @@ describe("objects of the deployed Helm revision deleted by hand", () => {
       });
 
       it("named, with the release update that repairs them (what up will do)", async () => {
-        const { helmRevisions } = await import("../stacks/release-check");
+        const { helmRevisions } = await import("../cluster/release-check");
         const read = helmRevisions.read;
         helmRevisions.read = async () => DEPLOYED;
         let description: string | undefined;
@@ -291,7 +291,7 @@ describe("objects of the deployed Helm revision deleted by hand", () => {
         false,
       );
       pulumi.runtime.setAllConfig({ "kubernetes:kubeconfig": kubeconfig });
-      const { helmRevisions, releaseClusterRole } = await import("../stacks/release-check");
+      const { helmRevisions, releaseClusterRole } = await import("../cluster/release-check");
       const seams = { revisions: helmRevisions.read, role: releaseClusterRole.read, missing: chartObjects.missing };
       Object.assign(helmRevisions, { read: readHelmRevisions });
       Object.assign(chartObjects, { missing: readMissingObjects });

@@ -8,7 +8,7 @@ import {
   judgeGatewayApiCrds,
   readClusterGatewayApi,
   wantedBundle,
-} from "../stacks/crd-precheck";
+} from "../cluster/crd-precheck";
 import type { ManifestObject } from "../components/crds";
 import { BUNDLE_RELEASE } from "../stacks/bundle-chart";
 import type { CrdConfig } from "../stacks/config";

@@ -14,7 +14,7 @@ import {
   releaseRecordBytes,
   writeBundleChart,
 } from "../stacks/bundle-chart";
-import type { ClusterGatewayApi } from "../stacks/crd-precheck";
+import type { ClusterGatewayApi } from "../cluster/crd-precheck";
 import {
   FIXTURE_CRDS,
   FIXTURE_CRDS_V1_2_1,

@@ -32,7 +32,7 @@
  * answer from the spec, so no test file
  * depends on another having stubbed them and none reads the developer's real cluster. (Given a
  * deployed Helm revision with its manifest, the program also reads the chart's objects:
- * `chartObjects` in stacks/chart-objects.ts, which the tests that give one stub themselves.)
+ * `chartObjects` in cluster/chart-objects.ts, which the tests that give one stub themselves.)
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -48,9 +48,9 @@ import type { ManifestObject } from "../components/crds";
 import { parseConfig } from "../stacks/config";
 import type { StackOutputs } from "../stacks/outputs";
 import { bundleChartStore } from "../stacks/bundle-chart";
-import { ClusterGatewayApi, clusterGatewayApi } from "../stacks/crd-precheck";
-import { HelmOwner, HelmRevision, helmRevisions, releaseClusterRole } from "../stacks/release-check";
-import { ClusterStorage, clusterStorage } from "../stacks/storage-check";
+import { ClusterGatewayApi, clusterGatewayApi } from "../cluster/crd-precheck";
+import { HelmOwner, HelmRevision, helmRevisions, releaseClusterRole } from "../cluster/release-check";
+import { ClusterStorage, clusterStorage } from "../cluster/storage-check";
 
 export const PROJECT = "dot-ai-gateway";
 export const REPO_ROOT = path.resolve(__dirname, "..");

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 
-import { readClusterRoleOwner, readHelmRevisions, revisionSecretName, stuckRevision } from "../stacks/release-check";
+import { readClusterRoleOwner, readHelmRevisions, revisionSecretName, stuckRevision } from "../cluster/release-check";
 import {
   APP_RELEASE,
   TYPES,

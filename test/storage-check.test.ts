@@ -7,7 +7,7 @@ import {
   judgeQdrantStorage,
   quantityBytes,
   readClusterStorage,
-} from "../stacks/storage-check";
+} from "../cluster/storage-check";
 import { APP_RELEASE, TYPES, byType, devSpec, one, prodSpec, runStack } from "./harness";
 import { FAKE_TOKEN, FakeCluster, startFakeCluster } from "./support/fake-cluster";
 

@@ -50,8 +50,8 @@ tc_load_toolchain() {
 tc_local_project() {
   local repo=$1 project="$PULUMI_STATE_DIR/project"
   mkdir -p "$project"
-  rm -rf "$project/components" "$project/stacks"
-  cp -R "$repo/index.ts" "$repo/components" "$repo/stacks" "$repo/Pulumi.yaml" "$repo/package.json" \
+  rm -rf "$project/components" "$project/stacks" "$project/cluster"
+  cp -R "$repo/index.ts" "$repo/components" "$repo/stacks" "$repo/cluster" "$repo/Pulumi.yaml" "$repo/package.json" \
     "$repo/tsconfig.json" "$project/"
   ln -sfn "$repo/node_modules" "$project/node_modules"
   printf '%s' "$project"

@@ -1,4 +1,4 @@
-import { judgeQdrantStorage } from "../../stacks/storage-check";
+import { judgeQdrantStorage } from "../../cluster/storage-check";
 import type { Expectations } from "../expectations";
 import { CheckResult, fail, pass, skip } from "../result";
 import type { Snapshot } from "../snapshot";

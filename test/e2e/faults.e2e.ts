@@ -15,8 +15,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-import { manifestObjects, readMissingObjects } from "../../stacks/chart-objects";
-import { deployedRevision, readHelmRevisions } from "../../stacks/release-check";
+import { manifestObjects, readMissingObjects } from "../../cluster/chart-objects";
+import { deployedRevision, readHelmRevisions } from "../../cluster/release-check";
 import { CHART_VERSIONS } from "./dot-ai";
 import {
   KubeObject,
@@ -375,7 +375,7 @@ function killTree(running: Running): void {
 /**
  * The documented recovery after an interrupted update: `pulumi up`; if Helm still holds the
  * interrupted revision as pending, the program stops before registering anything, naming the
- * revision's record to delete (stacks/release-check.ts): run exactly the command it prints, then
+ * revision's record to delete (cluster/release-check.ts): run exactly the command it prints, then
  * `pulumi up` again.
  */
 function recover(stack: string, namespace: string): void {

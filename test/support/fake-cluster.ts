@@ -1,6 +1,6 @@
 /**
  * A stand-in Kubernetes API server on 127.0.0.1, and a kubeconfig that points at it, for the tests
- * of the reads made with @kubernetes/client-node (stacks/crd-precheck.ts, storage-check.ts,
+ * of the reads made with @kubernetes/client-node (cluster/crd-precheck.ts, storage-check.ts,
  * release-check.ts). It answers what the test's `answer` returns, as JSON, and a Kubernetes
  * NotFound Status for anything else, and records every request.
  */

@@ -5,10 +5,10 @@
  * object of the chart deleted by hand (the HTTPRoute, the Deployment, the dev Gateway) is seen by
  * neither `pulumi refresh` nor `pulumi up`, and stays deleted until the next change of the
  * release's inputs (measured in test/e2e/faults.e2e.ts). This check reads the deployed revision's
- * manifest from Helm's record (the same read as the pending-revision check, stacks/release-check.ts)
+ * manifest from Helm's record (the same read as the pending-revision check, cluster/release-check.ts)
  * and GETs each object's metadata, all at once, before anything is registered.
  *
- * It only reads. The repair goes through the engine: stacks/release-check.ts turns the missing
+ * It only reads. The repair goes through the engine: cluster/release-check.ts turns the missing
  * objects into a change of the release's `description`, which `preview` shows as an update of the
  * release and `up` performs as a Helm upgrade, in which Helm creates every object of the release
  * that does not exist (as it always does on upgrade).
@@ -16,7 +16,7 @@
 import * as zlib from "zlib";
 import { CORE_SCHEMA, loadAll } from "js-yaml";
 
-import { ClusterSelection, Requester, apiRequester } from "./kube-client";
+import { ClusterGet, ClusterSelection, PARTIAL_OBJECT, clusterGet } from "./client";
 
 /** An object of a rendered manifest, as much of it as this check needs, plus the object itself. */
 export interface ChartObject {
@@ -143,10 +143,8 @@ export const chartObjects = {
   missing: readMissingObjects,
 };
 
-const PARTIAL_OBJECT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
-
 /** Plural and scope of each kind the objects have: the table above, else the API server's discovery. */
-async function kindsOf(objects: ChartObject[], request: Requester): Promise<Map<string, KindInfo | undefined>> {
+async function kindsOf(objects: ChartObject[], get: ClusterGet): Promise<Map<string, KindInfo | undefined>> {
   const kinds = new Map<string, KindInfo | undefined>();
   const unknown = new Set<string>();
   for (const o of objects) {
@@ -157,11 +155,10 @@ async function kindsOf(objects: ChartObject[], request: Requester): Promise<Map<
   }
   await Promise.all(
     [...unknown].map(async (apiVersion) => {
-      const res = await request("GET", apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`);
-      if (res.status === 404) return; // not served: its objects cannot exist
-      if (res.status !== 200) throw new Error(`GET /apis/${apiVersion}: HTTP ${res.status}`);
-      const list = JSON.parse(res.body) as { resources?: { name?: string; kind?: string; namespaced?: boolean }[] };
-      for (const r of list.resources ?? []) {
+      // Not served (404): its objects cannot exist.
+      const list = (await get(apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`)) as
+        { resources?: { name?: string; kind?: string; namespaced?: boolean }[] } | undefined;
+      for (const r of list?.resources ?? []) {
         if (r.name && r.kind && !r.name.includes("/")) {
           kinds.set(`${apiVersion}/${r.kind}`, { plural: r.name, namespaced: r.namespaced === true });
         }
@@ -173,18 +170,15 @@ async function kindsOf(objects: ChartObject[], request: Requester): Promise<Map<
 
 /** GETs each object's metadata, all at once; a kind the API server does not serve counts as missing. */
 export async function readMissingObjects(selection: ClusterSelection, objects: ChartObject[]): Promise<ChartObject[]> {
-  const request = await apiRequester(selection);
-  const kinds = await kindsOf(objects, request);
+  const get = await clusterGet(selection);
+  const kinds = await kindsOf(objects, get);
   const missing = await Promise.all(
     objects.map(async (o): Promise<ChartObject | undefined> => {
       const kind = kinds.get(`${o.apiVersion}/${o.kind}`);
       if (kind === undefined) return o;
       // Discovery may say a kind taken as namespaced is cluster-scoped.
       const placed = kind.namespaced ? o : { ...o, namespace: undefined };
-      const res = await request("GET", objectPath(placed, kind), undefined, PARTIAL_OBJECT);
-      if (res.status === 404) return placed;
-      if (res.status !== 200) throw new Error(`GET ${objectPath(placed, kind)}: HTTP ${res.status}`);
-      return undefined;
+      return (await get(objectPath(placed, kind), PARTIAL_OBJECT)) === undefined ? placed : undefined;
     }),
   );
   return missing.filter((o): o is ChartObject => o !== undefined);

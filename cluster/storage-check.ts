@@ -17,9 +17,9 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { QDRANT_CLAIM, qdrantClaimName } from "../components/chart-contract";
-import { AppConfig, CONFIG_NAMESPACE } from "./config";
-import { userError } from "./errors";
-import { ClusterSelection, clusterSelection, loadClientLibrary, loadKubeConfig, withTimeout } from "./kube-client";
+import { AppConfig, CONFIG_NAMESPACE } from "../stacks/config";
+import { userError } from "../stacks/errors";
+import { ClusterSelection, clusterSelection, loadClientLibrary, loadKubeConfig, withTimeout } from "./client";
 
 export interface StorageClassInfo {
   name: string;

@@ -1,15 +1,13 @@
 /**
- * The cluster the program's Kubernetes provider talks to, for the reads made before anything is
- * registered (stacks/storage-check.ts, stacks/crd-precheck.ts) and by `doctor`: the same
+ * The one way to the cluster, for the reads made before anything is registered (this folder) and
+ * by `doctor`: the cluster the program's Kubernetes provider talks to (the same
  * `kubernetes:kubeconfig` / `context` / `cluster` settings, read the way pulumi-kubernetes reads
- * them, with @kubernetes/client-node.
+ * them), through @kubernetes/client-node.
  */
 import * as fs from "fs";
-import * as http from "http";
-import * as https from "https";
 import * as pulumi from "@pulumi/pulumi";
 
-import { measured } from "./timing";
+import { measured } from "../stacks/timing";
 
 type K8s = typeof import("@kubernetes/client-node");
 
@@ -58,53 +56,59 @@ export function loadKubeConfig(k8s: K8s, selection: ClusterSelection): InstanceT
   return kc;
 }
 
-/** A cluster read that gives up after `ms`, so that a check can skip itself instead of hanging the program. */
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+/**
+ * A cluster read that gives up after `ms`, so that a check can skip itself (or doctor report the
+ * step, `what`) instead of hanging.
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what?: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+    timer = setTimeout(() => reject(new Error(`${what ? `${what}: ` : ""}no answer within ${ms / 1000} s`)), ms);
     timer.unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** A request to the cluster's API server: status and body, whatever the status. */
-export type Requester = (
-  method: string,
-  path: string,
-  body?: unknown,
-  accept?: string,
-) => Promise<{ status: number; body: string }>;
+/** Ask the API server for an object's metadata only: the reads here need nothing else. */
+export const PARTIAL_OBJECT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+/** The same for a list. */
+export const PARTIAL_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 
 /**
- * Requests to the API server the `kubernetes:*` settings name, with @kubernetes/client-node's
- * credentials (loaded on first use) and Node's http(s). Not client-node's typed APIs: these reads
- * ask for metadata only (`PartialObjectMetadata`), which those do not offer, and stay one round
- * trip each.
+ * A GET of the API server: the parsed JSON, or undefined when it answers 404. Any other status
+ * fails with the path and the start of the answer. Reads only: nothing here can write.
  */
-export async function apiRequester(selection: ClusterSelection): Promise<Requester> {
+export type ClusterGet = (path: string, accept?: string) => Promise<unknown>;
+
+/**
+ * GETs through @kubernetes/client-node, against the API server the `kubernetes:*` settings name:
+ * its credentials (tokens, client certificates, exec plugins) and its HTTP layer, the one its typed
+ * APIs use. Not the typed APIs themselves, because these reads ask for metadata only
+ * (`PartialObjectMetadata`, which they cannot parse) or for API discovery of any group.
+ */
+export async function clusterGet(selection: ClusterSelection): Promise<ClusterGet> {
   const k8s = await loadClientLibrary();
   const kc = loadKubeConfig(k8s, selection);
   const server = kc.getCurrentCluster()?.server?.replace(/\/+$/, "");
   if (!server) throw new Error("the kubeconfig names no cluster server");
-  return async (method, path, body, accept = "application/json") => {
-    const options: https.RequestOptions = { method, headers: { Accept: accept } };
-    if (body !== undefined) options.headers = { ...options.headers, "Content-Type": "application/json" };
-    await kc.applyToHTTPSOptions(options);
-    return send(`${server}${path}`, options, body === undefined ? undefined : JSON.stringify(body));
-  };
-}
-
-function send(url: string, options: https.RequestOptions, body?: string): Promise<{ status: number; body: string }> {
-  const request = url.startsWith("http:") ? http.request : https.request;
-  return new Promise((resolve, reject) => {
-    const req = request(url, options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("error", reject);
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-    });
-    req.on("error", reject);
-    req.end(body);
+  const config = k8s.createConfiguration({
+    baseServer: new k8s.ServerConfiguration(server, {}),
+    authMethods: { default: kc },
   });
+  return async (path, accept = "application/json") => {
+    const request = config.baseServer.makeRequestContext(path, k8s.HttpMethod.GET);
+    request.setHeaderParam("Accept", accept);
+    await config.authMethods.default?.applySecurityAuthentication(request);
+    const response = await config.httpApi.send(request).toPromise();
+    const body = await response.body.text();
+    if (response.httpStatusCode === 404) return undefined;
+    if (response.httpStatusCode < 200 || response.httpStatusCode >= 300) {
+      throw new Error(`GET ${path}: HTTP ${response.httpStatusCode} ${body.slice(0, 200)}`);
+    }
+    try {
+      return JSON.parse(body) as unknown;
+    } catch (err) {
+      throw new Error(`GET ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  };
 }

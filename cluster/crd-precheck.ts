@@ -35,10 +35,10 @@ import * as semver from "semver";
 
 import { ManifestObject } from "../components/crds";
 import { GATEWAY_API_GROUP, gatewayApiVersions } from "../components/gateway-api";
-import { CONFIG_NAMESPACE, CrdConfig, gatewayApiCrdsUrl } from "./config";
-import { BUNDLE_RELEASE } from "./bundle-chart";
-import { userError } from "./errors";
-import { ClusterSelection, apiRequester, clusterSelection, withTimeout } from "./kube-client";
+import { CONFIG_NAMESPACE, CrdConfig, gatewayApiCrdsUrl } from "../stacks/config";
+import { BUNDLE_RELEASE } from "../stacks/bundle-chart";
+import { userError } from "../stacks/errors";
+import { ClusterSelection, PARTIAL_LIST, PARTIAL_OBJECT, clusterGet, clusterSelection, withTimeout } from "./client";
 
 /** A Gateway API kind at the version the program will create it. */
 export interface ApiNeed {
@@ -323,9 +323,6 @@ export async function readGatewayApiSafely(needs: ApiNeed[]): Promise<ClusterGat
   }
 }
 
-const PARTIAL_OBJECT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
-const PARTIAL_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
-
 interface ManagedField {
   manager?: string;
   subresource?: string;
@@ -342,18 +339,7 @@ interface Metadata {
  * check): only metadata of the CRDs, so that clusters with many large CRDs answer quickly.
  */
 export async function readClusterGatewayApi(selection: ClusterSelection, needs: ApiNeed[]): Promise<ClusterGatewayApi> {
-  const request = await apiRequester(selection);
-  const get = async (path: string, accept = "application/json"): Promise<unknown> => {
-    const res = await request("GET", path, undefined, accept);
-    if (res.status === 404) return undefined;
-    if (res.status < 200 || res.status >= 300)
-      throw new Error(`GET ${path}: HTTP ${res.status} ${res.body.slice(0, 200)}`);
-    try {
-      return JSON.parse(res.body);
-    } catch (err) {
-      throw new Error(`GET ${path}: ${(err as Error).message}`, { cause: err });
-    }
-  };
+  const get = await clusterGet(selection);
 
   // v1beta1 too: the versions the stack would use at an older release (a fix may suggest one).
   const versions = [...new Set(["v1", "v1beta1", ...needs.map((n) => n.version)])];

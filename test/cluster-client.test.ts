@@ -4,7 +4,12 @@ import * as os from "os";
 import * as path from "path";
 import * as k8s from "@kubernetes/client-node";
 
-import { loadKubeConfig, withTimeout } from "../stacks/kube-client";
+import { readMissingObjects } from "../cluster/chart-objects";
+import { clusterGet, loadKubeConfig, withTimeout } from "../cluster/client";
+import { readClusterGatewayApi } from "../cluster/crd-precheck";
+import { readClusterRoleOwner, readHelmRevisions } from "../cluster/release-check";
+import { readClusterStorage } from "../cluster/storage-check";
+import { FAKE_TOKEN, FakeCluster, startFakeCluster } from "./support/fake-cluster";
 
 /** Two clusters and two contexts; `one` is current. */
 const KUBECONFIG = `apiVersion: v1
@@ -60,5 +65,44 @@ describe("a cluster read", () => {
 
   it("fails with the read's own error when that comes first", async () => {
     await assert.rejects(withTimeout(Promise.reject(new Error("connect ECONNREFUSED")), 1000), /ECONNREFUSED/);
+  });
+});
+
+describe("the program's reads of the cluster (cluster/)", () => {
+  let cluster: FakeCluster;
+  before(async () => {
+    // Everything empty or absent: each read still makes its requests.
+    cluster = await startFakeCluster((req) =>
+      req.path.endsWith("s") && !req.path.includes("/namespaces/dot-ai/") ? { body: { items: [] } } : undefined,
+    );
+  });
+  after(() => cluster.close());
+
+  it("go through the client library with the stack's credentials and only ever GET: no write from program code", async () => {
+    const selection = { kubeconfig: cluster.kubeconfig() };
+    await readClusterGatewayApi(selection, [{ kind: "Gateway", version: "v1" }]);
+    await readClusterStorage(selection, "dot-ai", "qdrant-storage-dot-ai-qdrant-0");
+    await readHelmRevisions(selection, "dot-ai", "dot-ai");
+    await readClusterRoleOwner(selection, "dot-ai");
+    await readMissingObjects(selection, [
+      { apiVersion: "v1", kind: "Service", name: "dot-ai", namespace: "dot-ai", object: {} },
+      { apiVersion: "example.com/v1", kind: "Widget", name: "w", namespace: "dot-ai", object: {} },
+    ]);
+    const methods = new Set(cluster.requests.map((r) => r.method));
+    assert.ok(cluster.requests.length >= 12, String(cluster.requests.length));
+    assert.deepStrictEqual([...methods], ["GET"]);
+    assert.ok(cluster.requests.every((r) => r.authorization === `Bearer ${FAKE_TOKEN}`));
+  });
+
+  it("say which request failed, with the API server's answer, and take 404 for absent", async () => {
+    const failing = await startFakeCluster(() => ({ status: 403, body: { message: "secrets is forbidden" } }));
+    try {
+      const get = await clusterGet({ kubeconfig: failing.kubeconfig() });
+      await assert.rejects(get("/api/v1/secrets"), /^Error: GET \/api\/v1\/secrets: HTTP 403 .*secrets is forbidden/);
+    } finally {
+      await failing.close();
+    }
+    const get = await clusterGet({ kubeconfig: cluster.kubeconfig() });
+    assert.strictEqual(await get("/api/v1/namespaces/dot-ai/services/absent"), undefined);
   });
 });

@@ -21,10 +21,10 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { chartFullname } from "../components/chart-contract";
-import { AppConfig } from "./config";
-import { allChecks, userError } from "./errors";
+import { AppConfig } from "../stacks/config";
+import { allChecks, userError } from "../stacks/errors";
 import { ChartObject, chartObjects, describeObject, manifestObjects, releaseRecord } from "./chart-objects";
-import { ClusterSelection, apiRequester, clusterSelection, withTimeout } from "./kube-client";
+import { ClusterSelection, PARTIAL_LIST, PARTIAL_OBJECT, clusterGet, clusterSelection, withTimeout } from "./client";
 
 /** One revision of a Helm release, as its storage Secret's labels record it. */
 export interface HelmRevision {
@@ -67,7 +67,7 @@ export const helmRevisions = {
 /**
  * Stops the program when the release's name is taken by another namespace's release, or when its
  * newest revision is pending, naming the fix; otherwise, when the newest revision is deployed,
- * checks that its objects exist (see stacks/chart-objects.ts). Returns the `description` the
+ * checks that its objects exist (see cluster/chart-objects.ts). Returns the `description` the
  * release is to be given (see `releaseDescription`).
  */
 export async function checkHelmRelease(app: ReleaseName): Promise<string | undefined> {
@@ -152,13 +152,13 @@ async function checkReleaseNameFree(app: ReleaseName, selection: ClusterSelectio
 
 /** The Helm owner of ClusterRole `name`, or undefined when there is none of that name. */
 export async function readClusterRoleOwner(selection: ClusterSelection, name: string): Promise<HelmOwner | undefined> {
-  const request = await apiRequester(selection);
-  const path = `/apis/rbac.authorization.k8s.io/v1/clusterroles/${encodeURIComponent(name)}`;
-  const res = await request("GET", path, undefined, PARTIAL_OBJECT);
-  if (res.status === 404) return undefined;
-  if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status}`);
-  const annotations = (JSON.parse(res.body) as { metadata?: { annotations?: Record<string, string> } }).metadata
-    ?.annotations;
+  const get = await clusterGet(selection);
+  const role = (await get(
+    `/apis/rbac.authorization.k8s.io/v1/clusterroles/${encodeURIComponent(name)}`,
+    PARTIAL_OBJECT,
+  )) as { metadata?: { annotations?: Record<string, string> } } | undefined;
+  if (role === undefined) return undefined;
+  const annotations = role.metadata?.annotations;
   return {
     release: annotations?.["meta.helm.sh/release-name"],
     namespace: annotations?.["meta.helm.sh/release-namespace"],
@@ -218,14 +218,12 @@ export async function readHelmRevisions(
   namespace: string,
   release: string,
 ): Promise<HelmRevision[]> {
-  const request = await apiRequester(selection);
-  const list = async (selector: string, accept?: string): Promise<SecretList> => {
-    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets?labelSelector=${encodeURIComponent(selector)}`;
-    const res = await request("GET", path, undefined, accept);
-    if (res.status === 404) return { items: [] };
-    if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status}`);
-    return JSON.parse(res.body) as SecretList;
-  };
+  const get = await clusterGet(selection);
+  const list = async (selector: string, accept?: string): Promise<SecretList> =>
+    ((await get(
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets?labelSelector=${encodeURIComponent(selector)}`,
+      accept,
+    )) as SecretList | undefined) ?? { items: [] };
   const selector = `owner=helm,name=${release}`;
   const [all, deployed] = await Promise.all([list(selector, PARTIAL_LIST), list(`${selector},status=deployed`)]);
   const records = new Map<number, ReturnType<typeof releaseRecord>>();
@@ -240,9 +238,6 @@ export async function readHelmRevisions(
     return { version, status: s.metadata?.labels?.status ?? "", ...records.get(version) };
   });
 }
-
-const PARTIAL_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
-const PARTIAL_OBJECT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
 
 interface SecretList {
   items: null | { metadata?: { labels?: Record<string, string> }; data?: Record<string, string> }[];
