@@ -9,7 +9,7 @@ import { explainSlowWait, gatewayWaitMessage, waitForCondition } from "./await";
 import { issuedCertificate } from "./certificate";
 import { ChartGatewayHttpsRedirect } from "./https-redirect";
 import { ApiKeyProvider, SECRETS_NAME, chartFullname } from "./chart-contract";
-import { earlierName } from "./names";
+import { dependenciesOf, earlierName } from "./names";
 import { ChartSettings, chartValues, secretData, secretsRevision } from "./chart-values";
 import { GATEWAY_API_GROUP } from "./gateway-api";
 
@@ -40,11 +40,6 @@ export interface DotAiArgs {
   readonly apiKeys: Readonly<Partial<Record<ApiKeyProvider, pulumi.Input<string>>>>;
   /** Change to generate a new auth token; the token is stable while this stays the same. */
   readonly tokenRotation: pulumi.Input<string>;
-  /**
-   * Resources the release must come after, e.g. the shared Gateway its HTTPRoute attaches to.
-   * @default []
-   */
-  readonly after?: readonly pulumi.Resource[];
   /**
    * The Gateway the chart creates (creation pattern), to wait for after the release until its
    * controller has set it `Programmed`, as the shared Gateway is waited for: Helm's own wait does
@@ -115,7 +110,13 @@ export const DOT_AI_PREVIOUS_NAMES = {
  * dot-ai Helm release whose HTTPRoute joins a Gateway.
  */
 export class DotAi extends pulumi.ComponentResource {
-  public readonly namespace: string;
+  /** The app's namespace. */
+  public readonly namespace: k8s.core.v1.Namespace;
+  public readonly namespaceName: string;
+  /** The Secret holding the auth token and the AI provider keys. */
+  public readonly secret: kx.Secret;
+  /** dot-ai's Helm release. */
+  public readonly release: k8s.helm.v3.Release;
   public readonly releaseName: string;
   /** The bearer token MCP clients send; a secret output. */
   public readonly authToken: pulumi.Output<string>;
@@ -131,7 +132,7 @@ export class DotAi extends pulumi.ComponentResource {
   constructor(name: string, args: DotAiArgs, opts?: pulumi.ComponentResourceOptions) {
     // Args stay out of the component's own state: they carry the API keys.
     super("dot-ai-gateway:app:DotAi", name, {}, opts);
-    this.namespace = args.namespace;
+    this.namespaceName = args.namespace;
     this.releaseName = args.settings.releaseName;
 
     const names = {
@@ -144,12 +145,12 @@ export class DotAi extends pulumi.ComponentResource {
       certificate: `${name}-certificate`,
       httpsRedirect: `${name}-https-redirect`,
     };
-    const namespace = new k8s.core.v1.Namespace(
+    const namespace = (this.namespace = new k8s.core.v1.Namespace(
       names.namespace,
       { metadata: { name: args.namespace, labels: { ...args.namespaceLabels } } },
       // Its earlier name was the namespace's own.
       { parent: this, aliases: earlierName(names.namespace, args.namespace) },
-    );
+    ));
 
     // 48 characters from [A-Za-z0-9] is about 285 bits of entropy and safe in an HTTP header.
     const token = new random.RandomPassword(
@@ -163,14 +164,14 @@ export class DotAi extends pulumi.ComponentResource {
       .all([token.result, pulumi.output(args.apiKeys)])
       .apply(([tokenValue, keys]) => secretData(tokenValue, keys as Partial<Record<ApiKeyProvider, string>>));
 
-    const secret = new kx.Secret(
+    const secret = (this.secret = new kx.Secret(
       names.secret,
       {
         metadata: { name: SECRETS_NAME, namespace: namespace.metadata.name, annotations: { ...FORCE_APPLY } },
         stringData: pulumi.secret(data),
       },
       { parent: this, aliases: earlierName(names.secret, DOT_AI_PREVIOUS_NAMES.secret) },
-    );
+    ));
     this.secretName = secret.metadata.name;
 
     const fullname = chartFullname(args.settings.releaseName);
@@ -210,7 +211,7 @@ export class DotAi extends pulumi.ComponentResource {
     // The digest is derived from secrets, so Pulumi marks it secret; it reveals nothing, and
     // keeping it visible keeps the release's values readable in previews.
     const revision = pulumi.unsecret(data.apply(secretsRevision));
-    const release = new k8s.helm.v3.Release(
+    const release = (this.release = new k8s.helm.v3.Release(
       names.release,
       {
         // Set explicitly: an auto-suffixed name would rename every object the chart derives from it.
@@ -229,18 +230,19 @@ export class DotAi extends pulumi.ComponentResource {
       // would start without authentication; from 1.6.0 the token is required and the pod would
       // not start), so the Secret must exist first; the graph cannot see that link. So must the
       // ServiceAccount the pods run as (with its bindings), and the certificate the chart's HTTPS
-      // listener serves.
+      // listener serves. And what the component was told to wait for (the Gateway the HTTPRoute
+      // attaches to, the CRDs of its kinds).
       {
         parent: this,
         dependsOn: [
           secret,
           ...(this.agent ? [this.agent] : []),
           ...(this.certificate ? [this.certificate] : []),
-          ...(args.after ?? []),
+          ...dependenciesOf(opts),
         ],
         aliases: earlierName(names.release, DOT_AI_PREVIOUS_NAMES.release),
       },
-    );
+    ));
     this.releaseStatus = release.status.apply((s) => s.status);
 
     const awaited = args.awaitCreatedGateway;
@@ -292,7 +294,7 @@ export class DotAi extends pulumi.ComponentResource {
     }
 
     this.registerOutputs({
-      namespace: this.namespace,
+      namespace: this.namespaceName,
       releaseName: this.releaseName,
       authToken: this.authToken,
       secretName: this.secretName,

@@ -5,7 +5,7 @@ import { FORCE_APPLY } from "./apply";
 import { AWAIT_TIMEOUT_SECONDS, awaitAnnotations, explainSlowWait, gatewayWaitMessage } from "./await";
 import { issuedCertificate } from "./certificate";
 import { GatewayListener, HTTP_LISTENER, httpsListener, httpsRedirectRoute } from "./https-redirect";
-import { earlierName } from "./names";
+import { dependenciesOf, earlierName } from "./names";
 import { AllowedRoutesFrom, GATEWAY_API_GROUP as GATEWAY_API, ReferenceGrantVersion } from "./gateway-api";
 
 /** Label that admits a namespace's routes to the shared Gateway when allowedRoutes is Selector. */
@@ -81,11 +81,6 @@ export interface SharedGatewayArgs {
    * component's redirect to HTTPS is the only one
    */
   readonly plaintextHttp?: boolean;
-  /**
-   * The Gateway API CRDs, when this program installs them: the Gateway is created after them.
-   * @default [] (the cluster has them already)
-   */
-  readonly crds?: readonly pulumi.Resource[];
 }
 
 /**
@@ -112,6 +107,12 @@ export class SharedGateway extends pulumi.ComponentResource {
   /** The first address the Gateway controller published, or "pending". */
   public readonly address: pulumi.Output<string>;
   public readonly gateway: k8s.apiextensions.CustomResource;
+  /** The Gateway's namespace. */
+  public readonly namespace: k8s.core.v1.Namespace;
+  /** The wildcard Certificate behind the HTTPS listener, when there is one. */
+  public readonly certificate?: k8s.apiextensions.CustomResource;
+  /** The ReferenceGrant that records which namespaces use the Gateway, when it names any. */
+  public readonly referenceGrant?: k8s.apiextensions.CustomResource;
   /** Whether the plain-HTTP listener admits application routes, i.e. serves them in clear. */
   public readonly plaintextHttp: boolean;
   /** The route that answers every plain-HTTP request with a redirect to HTTPS, when there is one. */
@@ -133,7 +134,8 @@ export class SharedGateway extends pulumi.ComponentResource {
     }
     const timeout = args.waitTimeoutSeconds ?? AWAIT_TIMEOUT_SECONDS;
 
-    const crds = [...(args.crds ?? [])];
+    // What the component was told to wait for: the CRDs of the kinds it creates.
+    const crds = dependenciesOf(opts);
 
     const names = {
       namespace: `${name}-namespace`,
@@ -142,14 +144,14 @@ export class SharedGateway extends pulumi.ComponentResource {
       referenceGrant: `${name}-reference-grant`,
       httpsRedirect: `${name}-https-redirect`,
     };
-    const namespace = new k8s.core.v1.Namespace(
+    const namespace = (this.namespace = new k8s.core.v1.Namespace(
       names.namespace,
       { metadata: { name: args.namespace } },
       // Its earlier name was the namespace's own.
       { parent: this, protect, aliases: earlierName(names.namespace, args.namespace) },
-    );
+    ));
 
-    const certificate =
+    const certificate = (this.certificate =
       args.tls &&
       issuedCertificate(
         names.certificate,
@@ -164,7 +166,7 @@ export class SharedGateway extends pulumi.ComponentResource {
           timeoutSeconds: timeout,
         },
         { parent: this, aliases: earlierName(names.certificate, SHARED_GATEWAY_PREVIOUS_NAMES.certificate) },
-      );
+      ));
 
     const allowedRoutes: GatewayListener["allowedRoutes"] = {
       namespaces:
@@ -220,6 +222,7 @@ export class SharedGateway extends pulumi.ComponentResource {
           ],
         },
       );
+      this.referenceGrant = grant;
     }
 
     if (args.tls && !this.plaintextHttp) {

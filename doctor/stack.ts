@@ -1,9 +1,10 @@
 /**
- * Reads the stack through the Pulumi CLI: its configuration (`pulumi config --json`, secret values
- * left out) and its outputs (`pulumi stack output --json --show-secrets`, because the token must
- * be compared). The token is digested at once; only `--probe` keeps it, in memory, to send it.
+ * Reads the stack with the Automation API (`LocalWorkspace`, the library's way to a stack's config
+ * and outputs): its configuration, secret values replaced before anything judges it (the
+ * kubeconfig excepted, which only reaches the cluster client), and its outputs, the token among
+ * them because it must be compared. The token is digested at once; only `--probe` keeps it, in
+ * memory, to send it.
  */
-import { execFile } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -43,26 +44,6 @@ const SECRET_PLACEHOLDER = "[secret]";
 
 export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
-}
-
-function pulumiCli(args: string[], cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      "pulumi",
-      ["--non-interactive", "-C", cwd, ...args],
-      { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        if (error) {
-          // Never echo stdout: with --show-secrets it holds the token.
-          const reason =
-            (error as NodeJS.ErrnoException).code === "ENOENT" ? "the pulumi CLI is not on PATH" : stderr.trim();
-          reject(
-            new Error(`pulumi ${args.filter((a) => a !== "--show-secrets").join(" ")}: ${reason || error.message}`),
-          );
-        } else resolve(stdout);
-      },
-    );
-  });
 }
 
 /** The values of the program's namespace, keyed without the prefix, and which of them are secret. */
@@ -116,28 +97,37 @@ function projectName(cwd: string): string | undefined {
 }
 
 export async function readStack(options: StackOptions): Promise<StackRead> {
-  const stack = options.stack ?? (await pulumiCli(["stack", "--show-name"], options.cwd)).trim();
-  const [configText, outputText] = await Promise.all([
-    pulumiCli(["config", "--json", "--stack", stack], options.cwd),
-    pulumiCli(["stack", "output", "--json", "--show-secrets", "--stack", stack], options.cwd),
+  // Loaded here: the SDK takes a second or two, and cli.ts loads the checks meanwhile.
+  const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
+  const ws = await cliStep("pulumi version", () => LocalWorkspace.create({ workDir: options.cwd }));
+  const stack = options.stack ?? (await cliStep("pulumi stack ls", () => ws.stack()))?.name;
+  if (stack === undefined) {
+    throw new Error(
+      `no stack selected in ${options.cwd}: name one (npm run doctor -- <stack>) or run pulumi stack select`,
+    );
+  }
+  const [configMap, outputMap] = await Promise.all([
+    cliStep("pulumi config", () => ws.getAllConfig(stack)),
+    cliStep("pulumi stack output", () => ws.stackOutputs(stack)),
   ]);
   // The program's config code loads the Pulumi SDK (about 2 s); cli.ts loads it while the CLI runs.
   const { parseConfig } = await import("../stacks/config");
-  const entries = JSON.parse(configText) as Record<string, ConfigEntry>;
+  // Secret values go no further than this function: the judging sees only that they are set.
+  const entries = Object.fromEntries(
+    Object.entries(configMap).map(([key, v]) => [key, { value: v.secret ? undefined : v.value, secret: v.secret }]),
+  ) as Record<string, ConfigEntry>;
   const { values, secretKeys } = configInput(entries);
   // A variable, not a literal: `project` is optional in ConfigInput and absent from older versions of it.
   const input = { stack, project: projectName(options.cwd), values, secretKeys, baseDir: options.cwd };
   const config = parseConfig(input);
-  const raw = JSON.parse(outputText) as Record<string, unknown>;
+  const raw = Object.fromEntries(Object.entries(outputMap).map(([key, v]) => [key, v.value as unknown]));
   const outputs = outputsRead(raw);
   const plain = (key: string) => {
     const e = entries[key];
     return e && !e.secret && e.value ? e.value : undefined;
   };
-  // A kubeconfig in config is usually a secret: read it alone, and keep it in this process.
-  const kubeconfig = entries["kubernetes:kubeconfig"]?.secret
-    ? (await pulumiCli(["config", "get", "kubernetes:kubeconfig", "--stack", stack], options.cwd)).trim()
-    : plain("kubernetes:kubeconfig");
+  // A kubeconfig in config is usually a secret: kept in this process, for the cluster client only.
+  const kubeconfig = configMap["kubernetes:kubeconfig"]?.value || undefined;
   return {
     stack,
     config,
@@ -149,4 +139,25 @@ export async function readStack(options: StackOptions): Promise<StackRead> {
     },
     ...(options.keepToken && typeof raw.authToken === "string" ? { token: raw.authToken } : {}),
   };
+}
+
+/**
+ * A step of the Automation API, whose failure says which CLI command failed and why (its stderr),
+ * never its stdout: with secrets shown, that holds the token and the keys.
+ */
+async function cliStep<T>(what: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    const result = (error as { commandResult?: { stderr?: string } }).commandResult;
+    const reason =
+      result !== undefined
+        ? result.stderr?.trim() || "failed"
+        : (error as NodeJS.ErrnoException).code === "ENOENT" || /ENOENT|not found/.test(String(error))
+          ? "the pulumi CLI is not on PATH"
+          : (error as Error).message;
+    // No `cause`: the CommandError's message holds the command's stdout, which may show secrets.
+    // eslint-disable-next-line preserve-caught-error
+    throw new Error(`${what}: ${reason}`);
+  }
 }

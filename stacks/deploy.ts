@@ -84,12 +84,32 @@ function apiNeeds(config: CombinedConfig | PlatformStackConfig): ApiNeed[] {
   return config.mode === "reference" ? [...needs, { kind: "ReferenceGrant", version: v.referenceGrant }] : needs;
 }
 
-/** The shared Gateway as the platform component builds it, from the stack's settings. */
-function sharedGatewayArgs(
+/**
+ * The shared Gateway, as the platform component builds it from the stack's settings, after the
+ * bundle. A protected Gateway waits for the whole bundle: it then sits above everything else of the
+ * platform in the graph, so `pulumi destroy` meets the protection before it drops anything from
+ * the state (a resource of the bundle nothing depends on would go first). Unprotected, it waits for
+ * the release, which holds every CRD (and comes after the admission policy).
+ */
+function sharedGateway(
   shared: SharedGatewayConfig,
   crds: CrdConfig,
   routeNamespaces: string[],
   bundle: GatewayApiCrds | undefined,
+  protect: boolean,
+  opts: pulumi.ComponentResourceOptions,
+): SharedGateway {
+  const dependsOn = protect ? bundle?.resources : bundle && [bundle.release];
+  return new SharedGateway("platform", sharedGatewayArgs(shared, crds, routeNamespaces, protect), {
+    ...opts,
+    dependsOn: dependsOn ?? [],
+  });
+}
+
+function sharedGatewayArgs(
+  shared: SharedGatewayConfig,
+  crds: CrdConfig,
+  routeNamespaces: string[],
   protect: boolean,
 ): SharedGatewayArgs {
   return {
@@ -108,11 +128,6 @@ function sharedGatewayArgs(
       waitForReady: shared.tls.waitForReady,
     },
     plaintextHttp: shared.plaintextHttp,
-    // A protected Gateway waits for the whole bundle: it then sits above everything else of the
-    // platform in the graph, so `pulumi destroy` meets the protection before it drops anything
-    // from the state (a resource of the bundle nothing depends on would go first). Unprotected, it
-    // waits for the release, which holds every CRD (and comes after the admission policy).
-    crds: protect ? bundle?.resources : bundle && [bundle.release],
     protect,
   };
 }
@@ -123,9 +138,12 @@ function deployPlatformStack(
   opts: pulumi.ComponentResourceOptions,
   crds?: GatewayApiCrds,
 ): Deployment {
-  const platform = new SharedGateway(
-    "platform",
-    sharedGatewayArgs(config.sharedGateway, config.crds, config.routeNamespaces, crds, config.protectGateway),
+  const platform = sharedGateway(
+    config.sharedGateway,
+    config.crds,
+    config.routeNamespaces,
+    crds,
+    config.protectGateway,
     opts,
   );
   if (!config.protectGateway) {
@@ -177,12 +195,8 @@ function deployReference(
   releaseDescription: string | undefined,
   crds?: GatewayApiCrds,
 ): Deployment {
-  const platform = new SharedGateway(
-    "platform",
-    // A combined stack is destroyed as a whole: its Gateway is never protected.
-    sharedGatewayArgs(config.sharedGateway, config.crds, [config.app.namespace], crds, false),
-    opts,
-  );
+  // A combined stack is destroyed as a whole: its Gateway is never protected.
+  const platform = sharedGateway(config.sharedGateway, config.crds, [config.app.namespace], crds, false, opts);
   const app = deployApp(
     config,
     apiKeys,
@@ -266,10 +280,9 @@ function deployApp(
       settings,
       apiKeys,
       tokenRotation: app.tokenRotation,
-      after,
       agentAccess: app.agentAccess,
       ...extra,
     },
-    opts,
+    { ...opts, dependsOn: after },
   );
 }
