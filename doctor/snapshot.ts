@@ -1,20 +1,6 @@
 /** What doctor read from the cluster, as plain objects; `null` means read and not found. */
 import type { ClusterStorage } from "../cluster/storage-check";
-import type {
-  Certificate,
-  CustomResourceDefinition,
-  Deployment,
-  EndpointSlice,
-  Gateway,
-  GatewayClass,
-  HTTPRoute,
-  Issuer,
-  KubeObject,
-  Namespace,
-  PodProblem,
-  SecretSummary,
-  StatefulSet,
-} from "./model";
+import type * as model from "./model";
 
 /** A Secret the credentials in use may not read: what it holds is unknown, not absent. */
 export const FORBIDDEN = "forbidden";
@@ -22,32 +8,32 @@ export const FORBIDDEN = "forbidden";
 export interface TlsSnapshot {
   secretName: string;
   namespace: string;
-  secret: SecretSummary | null | typeof FORBIDDEN;
+  secret: model.SecretSummary | null | typeof FORBIDDEN;
   /** Whether cert-manager's Certificate kind is served at all. */
   certManager: boolean;
   /** The Certificate that writes the Secret (`spec.secretName`), if any. */
-  certificate: Certificate | null;
+  certificate: model.Certificate | null;
   /** The Certificate's issuer, read when the Certificate is not Ready. */
-  issuer?: Issuer | null;
+  issuer?: model.Issuer | null;
 }
 
 export interface Snapshot {
   /** When the cluster was read (ms since the epoch): certificate expiry is counted from here. */
   readAt: number;
   /** The CRDs of the group gateway.networking.k8s.io. */
-  crds: CustomResourceDefinition[];
+  crds: model.CustomResourceDefinition[];
   /** Undefined when no class name was known to look up. */
-  gatewayClass?: GatewayClass | null;
-  gateway: Gateway | null;
-  appNamespace?: Namespace | null;
-  route?: HTTPRoute | null;
-  service?: KubeObject | null;
+  gatewayClass?: model.GatewayClass | null;
+  gateway: model.Gateway | null;
+  appNamespace?: model.Namespace | null;
+  route?: model.HTTPRoute | null;
+  service?: model.KubeObject | null;
   /** The EndpointSlices of the chart's Service. */
-  endpointSlices?: EndpointSlice[];
+  endpointSlices?: model.EndpointSlice[];
   tls?: TlsSnapshot;
-  deployments?: Record<string, Deployment | null>;
+  deployments?: Record<string, model.Deployment | null>;
   /** Containers that cannot start, per Deployment that is short of replicas. */
-  podProblems?: Record<string, PodProblem[]>;
-  qdrant?: { statefulSet: StatefulSet | null; storage: ClusterStorage };
-  appSecret?: SecretSummary | null | typeof FORBIDDEN;
+  podProblems?: Record<string, model.PodProblem[]>;
+  qdrant?: { statefulSet: model.StatefulSet | null; storage: ClusterStorage };
+  appSecret?: model.SecretSummary | null | typeof FORBIDDEN;
 }

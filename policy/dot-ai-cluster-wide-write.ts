@@ -11,7 +11,7 @@
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 
-import { chartFullname, helmTruthy, isDotAiRelease, knownValues } from "./lib/dot-ai";
+import { chartFullname, helmTruthy, releaseValuesCheck } from "./lib/dot-ai";
 import { resourceValidation } from "./lib/resources";
 import { UNKNOWN, at } from "./lib/values";
 
@@ -22,21 +22,21 @@ export const policy: ResourceValidationPolicy = {
   description: "The dot-ai release does not get the chart's ClusterRole with write access to every resource.",
   enforcementLevel: "advisory",
   severity: "high",
-  validateResource: resourceValidation(NAME, (res, _config, report) => {
-    if (!isDotAiRelease(res)) return;
-    const values = knownValues(res);
-    if (values === UNKNOWN || values === undefined) return;
-    const create = at(values, "serviceAccount", "create");
-    // The chart's template is `if .Values.serviceAccount.create` (default true): any falsy value turns it off.
-    if (create === UNKNOWN || (create !== undefined && !helmTruthy(create))) return;
-    const fullname = chartFullname(res, values);
-    const role = fullname === UNKNOWN ? "named after the release" : `'${fullname}'`;
-    report(
-      `The dot-ai release does not set serviceAccount.create: false, so the chart creates a ClusterRole ${role} ` +
-        "with create/update/patch/delete (and get/list/watch) on */* in every API group, bound to the server's " +
-        "ServiceAccount: the bearer token's holder can have the agent change anything in the cluster. Set " +
-        "serviceAccount.create: false and serviceAccount.name to a ServiceAccount you grant scoped RBAC; with " +
-        "dot-ai-gateway: pulumi config set dot-ai-gateway:agentAccess read (or read-write-namespaces).",
-    );
-  }),
+  validateResource: resourceValidation(
+    NAME,
+    releaseValuesCheck("dot-ai", (values, res, report) => {
+      const create = at(values, "serviceAccount", "create");
+      // The chart's template is `if .Values.serviceAccount.create` (default true): any falsy value turns it off.
+      if (create === UNKNOWN || (create !== undefined && !helmTruthy(create))) return;
+      const fullname = chartFullname(res, values);
+      const role = fullname === UNKNOWN ? "named after the release" : `'${fullname}'`;
+      report(
+        `The dot-ai release does not set serviceAccount.create: false, so the chart creates a ClusterRole ${role} ` +
+          "with create/update/patch/delete (and get/list/watch) on */* in every API group, bound to the server's " +
+          "ServiceAccount: the bearer token's holder can have the agent change anything in the cluster. Set " +
+          "serviceAccount.create: false and serviceAccount.name to a ServiceAccount you grant scoped RBAC; with " +
+          "dot-ai-gateway: pulumi config set dot-ai-gateway:agentAccess read (or read-write-namespaces).",
+      );
+    }),
+  ),
 };

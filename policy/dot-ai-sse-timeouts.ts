@@ -10,7 +10,7 @@
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 
-import { helmTruthy, isDotAiRelease, knownValues } from "./lib/dot-ai";
+import { helmTruthy, releaseValuesCheck } from "./lib/dot-ai";
 import { resourceValidation } from "./lib/resources";
 import { UNKNOWN, at } from "./lib/values";
 
@@ -23,24 +23,24 @@ export const policy: ResourceValidationPolicy = {
   description: "The dot-ai release sets the HTTPRoute timeouts SSE streams need (gateway.timeouts.*, e.g. 3600s).",
   enforcementLevel: "advisory",
   severity: "medium",
-  validateResource: resourceValidation(NAME, (res, _config, report) => {
-    if (!isDotAiRelease(res)) return;
-    const values = knownValues(res);
-    if (values === UNKNOWN || values === undefined) return;
-    const create = at(values, "gateway", "create");
-    const name = at(values, "gateway", "name");
-    if (create === UNKNOWN || name === UNKNOWN) return;
-    // No HTTPRoute without a Gateway to attach to (reference or creation pattern).
-    if (!helmTruthy(create) && !helmTruthy(name)) return;
-    const missing = KEYS.filter((key) => {
-      const value = at(values, "gateway", "timeouts", key);
-      return value !== UNKNOWN && (typeof value !== "string" || value.trim() === "");
-    });
-    if (missing.length === 0) return;
-    report(
-      `The dot-ai release does not set ${missing.map((k) => `gateway.timeouts.${k}`).join(" and ")}: the HTTPRoute ` +
-        "then depends on the chart's default or, without one, the Gateway implementation's (often well under a " +
-        "minute), which cuts long-lived MCP SSE streams. Set both, e.g. 3600s as the upstream guide does.",
-    );
-  }),
+  validateResource: resourceValidation(
+    NAME,
+    releaseValuesCheck("dot-ai", (values, _res, report) => {
+      const create = at(values, "gateway", "create");
+      const name = at(values, "gateway", "name");
+      if (create === UNKNOWN || name === UNKNOWN) return;
+      // No HTTPRoute without a Gateway to attach to (reference or creation pattern).
+      if (!helmTruthy(create) && !helmTruthy(name)) return;
+      const missing = KEYS.filter((key) => {
+        const value = at(values, "gateway", "timeouts", key);
+        return value !== UNKNOWN && (typeof value !== "string" || value.trim() === "");
+      });
+      if (missing.length === 0) return;
+      report(
+        `The dot-ai release does not set ${missing.map((k) => `gateway.timeouts.${k}`).join(" and ")}: the HTTPRoute ` +
+          "then depends on the chart's default or, without one, the Gateway implementation's (often well under a " +
+          "minute), which cuts long-lived MCP SSE streams. Set both, e.g. 3600s as the upstream guide does.",
+      );
+    }),
+  ),
 };

@@ -17,7 +17,7 @@
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 
-import { isDotAiRelease, isHelmRelease, knownValues } from "./lib/dot-ai";
+import { isDotAiRelease, releaseValuesCheck } from "./lib/dot-ai";
 import { resourceValidation } from "./lib/resources";
 import { Json, UNKNOWN, isObject } from "./lib/values";
 
@@ -108,21 +108,21 @@ export const policy: ResourceValidationPolicy = {
   description: "Helm values never carry a secret value: credentials live in a Secret the chart only references.",
   enforcementLevel: "mandatory",
   severity: "high",
-  validateResource: resourceValidation(NAME, (res, _config, report) => {
-    if (!isHelmRelease(res)) return;
-    const values = knownValues(res);
-    if (values === UNKNOWN || values === undefined) return;
-    const dotAi = isDotAiRelease(res);
-    const paths = secretPaths(values, dotAi);
-    if (paths.length === 0) return;
-    report(
-      `Helm values hold secret values at: ${paths.join(", ")}. Helm keeps values in plaintext in its release Secret, ` +
-        "in every revision" +
-        (dotAi
-          ? ", and the dot-ai chart renders a Secret of its own when any of its secrets.* values is non-empty"
-          : "") +
-        ". Put the credential in a Kubernetes Secret created outside the chart and pass only its name and key names " +
-        (dotAi ? "(secrets.name, secrets.<provider>.keyName)." : "(e.g. an existingSecret value)."),
-    );
-  }),
+  validateResource: resourceValidation(
+    NAME,
+    releaseValuesCheck("helm", (values, res, report) => {
+      const dotAi = isDotAiRelease(res);
+      const paths = secretPaths(values, dotAi);
+      if (paths.length === 0) return;
+      report(
+        `Helm values hold secret values at: ${paths.join(", ")}. Helm keeps values in plaintext in its release Secret, ` +
+          "in every revision" +
+          (dotAi
+            ? ", and the dot-ai chart renders a Secret of its own when any of its secrets.* values is non-empty"
+            : "") +
+          ". Put the credential in a Kubernetes Secret created outside the chart and pass only its name and key names " +
+          (dotAi ? "(secrets.name, secrets.<provider>.keyName)." : "(e.g. an existingSecret value)."),
+      );
+    }),
+  ),
 };

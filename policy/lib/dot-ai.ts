@@ -4,7 +4,7 @@
  * attaches to, in which namespace, and under which name the chart creates its own objects.
  */
 import { chartFullname as templateFullname, dnsLabelCut } from "../../components/chart-contract";
-import { Res, TYPES } from "./resources";
+import { ResourceCheck, Res, TYPES } from "./resources";
 import { Json, JsonObject, UNKNOWN, Unknown, asString, at, isObject } from "./values";
 
 const CHART_NAME = "dot-ai";
@@ -36,6 +36,22 @@ export function knownValues(res: Res): JsonObject | Unknown | undefined {
   const values = at(res.props, "values");
   if (values === UNKNOWN) return UNKNOWN;
   return isObject(values) ? values : undefined;
+}
+
+/**
+ * A check of the values of a Helm release (every one, or dot-ai's only). A release whose values are
+ * not known yet (computed from other outputs, on a new stack's preview) is judged at `up`.
+ */
+export function releaseValuesCheck(
+  releases: "helm" | "dot-ai",
+  check: (values: JsonObject, res: Res, report: (message: string) => void) => void,
+): ResourceCheck {
+  return (res, _config, report) => {
+    if (!(releases === "dot-ai" ? isDotAiRelease(res) : isHelmRelease(res))) return;
+    const values = knownValues(res);
+    if (values === UNKNOWN || values === undefined) return;
+    check(values, res, report);
+  };
 }
 
 /** The release namespace (`default` when not set, as Helm and the provider do). */

@@ -51,8 +51,8 @@ function crdUids(): Record<string, string> {
  * gets the patch that gives Helm its ownership.
  */
 function isBundleMove([name, op]: [string, string]): boolean {
-  if (name.endsWith(`.${GROUP}`) && !name.startsWith("safe-upgrades.")) return op === "delete";
-  return op === "create" && (name === BUNDLE_RELEASE.resource || name.startsWith("gateway-api-crds-adopt-"));
+  if (name === BUNDLE_RELEASE.resource || name.startsWith("gateway-api-crds-adopt-")) return op === "create";
+  return name.endsWith(`.${GROUP}`) && !name.startsWith("safe-upgrades.") && op === "delete";
 }
 
 /** Asserts the CRDs are the release's now: Helm's ownership on each, the release deployed. */
