@@ -17,6 +17,7 @@ import {
   chartPackage,
   eventually,
   exists,
+  kubectl,
   kubectlJson,
   pulumi,
   pulumiUp,
@@ -283,7 +284,23 @@ describe("a dev stack deployed by the code before the Gateway API bundle became 
       assert.strictEqual(ops.get(name), "delete", `${name} leaves the state`);
       assert.strictEqual(ops.get(`gateway-api-crds-adopt-${name}`), "create", `${name} gets Helm's ownership`);
     }
-    assert.strictEqual(ops.get(BUNDLE_RELEASE.resource), "create");
+    // The release the prod suite above left in place (retained, shared) is imported, then updated.
+    const steps = (JSON.parse(preview.stdout) as { steps?: { op: string; urn: string }[] }).steps ?? [];
+    const releaseOps = steps.filter((st) => st.urn.endsWith(`::${BUNDLE_RELEASE.resource}`)).map((st) => st.op);
+    const left = kubectl([
+      "get",
+      "secret",
+      "-n",
+      BUNDLE_RELEASE.namespace,
+      "-l",
+      `owner=helm,name=${BUNDLE_RELEASE.name}`,
+      "-o",
+      "name",
+    ]);
+    assert.ok(
+      left.stdout.trim() !== "" ? releaseOps.includes("import") : releaseOps.includes("create"),
+      JSON.stringify(releaseOps),
+    );
   });
 
   it("moves in one pulumi up: no CRD deleted or recreated, all owned by the release, the token kept, then no changes", () => {
