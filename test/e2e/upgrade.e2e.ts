@@ -72,10 +72,12 @@ function assertCrdsInRelease(uids: Record<string, string>): void {
     "-l",
     `owner=helm,name=${BUNDLE_RELEASE.name}`,
   ]).items;
-  assert.deepStrictEqual(
-    revisions.map((r) => r.metadata.labels.status),
-    ["deployed"],
-  );
+  // The newest revision deployed, any earlier one (a release another stack left, imported and
+  // upgraded) superseded.
+  const statuses = revisions
+    .sort((a, b) => Number(a.metadata.labels.version) - Number(b.metadata.labels.version))
+    .map((r) => r.metadata.labels.status);
+  assert.deepStrictEqual(statuses, [...statuses.slice(0, -1).map(() => "superseded"), "deployed"]);
 }
 
 /**
