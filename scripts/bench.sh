@@ -9,9 +9,10 @@
 #   preview       : a no-op `pulumi preview` right after (and the stack's state size)
 #   manual        : what the guide does by hand, with the very objects and values the program
 #                   created (read back from the cluster and `helm get values`): kubectl apply of
-#                   the bundle and the objects, in prod `kubectl wait` for the Certificate Ready and
-#                   the Gateway Programmed (what the program waits for), then helm install --wait,
-#                   in dev then `kubectl wait` for the chart's Gateway Programmed.
+#                   the bundle and the objects, `kubectl wait` for the Certificate Ready (dev's own,
+#                   prod's shared) and in prod the Gateway Programmed (what the program waits for),
+#                   then helm install --wait, in dev then `kubectl wait` for the chart's Gateway
+#                   Programmed. (dev's port-80 redirect is left out: the manual side does less.)
 # Then, per stack, where the time of one traced `pulumi up` and one traced no-op preview went
 # (toolchain/bench/trace-summary over `pulumi --tracing`, with marks from scripts/bench-probe.js);
 # tracing makes those runs slower than the timed ones. With DOT_AI_GATEWAY_BENCH_KEEP=DIR the traces
@@ -102,6 +103,8 @@ capture_objects() {
     fi
     kubectl get namespace dot-ai -o json
     kubectl get secret dot-ai-secrets -n dot-ai -o json
+    # dev serves HTTPS from a Certificate of its own (prod's is the shared Gateway's, above).
+    if [[ "$1" == dev ]]; then kubectl get certificates.cert-manager.io -n dot-ai -o json; fi
   } | jq -s '{apiVersion: "v1", kind: "List", items: [.[] | (.items // [.])[] |
       del(.status, .metadata.uid, .metadata.resourceVersion, .metadata.creationTimestamp,
           .metadata.generation, .metadata.managedFields, .metadata.ownerReferences, .spec.finalizers,
@@ -148,6 +151,9 @@ for stack in "${stacks[@]}"; do
   t0=$(now)
   kubectl apply --server-side -f "$GATEWAY_API_CRDS_FILE" >/dev/null
   kubectl apply --server-side -f "$WORK/$stack-objects.json" >/dev/null
+  if [[ "$stack" == dev ]]; then
+    kubectl wait --for=condition=Ready certificates.cert-manager.io --all -n dot-ai --timeout=10m >/dev/null
+  fi
   if [[ "$stack" == prod ]]; then
     kubectl wait --for=condition=Ready certificates.cert-manager.io --all -n gateway-system --timeout=10m >/dev/null
     kubectl wait --for=condition=Programmed gateways.gateway.networking.k8s.io --all -n gateway-system --timeout=10m >/dev/null
