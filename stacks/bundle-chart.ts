@@ -127,9 +127,7 @@ export const bundleChartStore = { root: path.join("node_modules", ".cache", "dot
  * this very chart before. Returns the path to give the Release.
  */
 export function writeBundleChart(chart: BundleChart, root = bundleChartStore.root): string {
-  const digest = sha256(JSON.stringify(chart.files)).slice(0, 12);
-  const dir = path.join(root, `${BUNDLE_CHART_NAME}-${chart.version}-${digest}`);
-  const given = path.isAbsolute(dir) ? dir : `./${dir}`;
+  const { dir, given } = chartPlace(chart, root);
   if (fs.existsSync(path.join(dir, "Chart.yaml"))) return given;
   fs.mkdirSync(root, { recursive: true });
   // Written aside, then renamed: a run killed halfway, or two at once, never leaves a partial chart.
@@ -146,6 +144,21 @@ export function writeBundleChart(chart: BundleChart, root = bundleChartStore.roo
     if (!fs.existsSync(path.join(dir, "Chart.yaml"))) throw error;
   }
   return given;
+}
+
+/**
+ * The path of this chart when a run wrote it before (its size was checked then), else undefined.
+ */
+export function writtenBundleChart(chart: BundleChart, root = bundleChartStore.root): string | undefined {
+  const { dir, given } = chartPlace(chart, root);
+  return fs.existsSync(path.join(dir, "Chart.yaml")) ? given : undefined;
+}
+
+/** Where a chart is written: its folder, and that folder as the Release is given it. */
+function chartPlace(chart: BundleChart, root: string): { dir: string; given: string } {
+  const digest = sha256(JSON.stringify(chart.files)).slice(0, 12);
+  const dir = path.join(root, `${BUNDLE_CHART_NAME}-${chart.version}-${digest}`);
+  return { dir, given: path.isAbsolute(dir) ? dir : `./${dir}` };
 }
 
 function sha256(text: string): string {

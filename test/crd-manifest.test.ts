@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { AddressInfo } from "net";
 
+import { bundleChartStore } from "../stacks/bundle-chart";
 import { CrdConfig } from "../stacks/config";
 import { loadCheckedBundle, loadCrdManifest } from "../stacks/crd-manifest";
 import { FIXTURE_CRDS } from "./harness";
@@ -122,5 +123,25 @@ describe("the Gateway API manifest", () => {
       loadCheckedBundle(fromFile(file), GATEWAY_V1),
       /does not serve Gateway gateway\.networking\.k8s\.io\/v1, HTTPRoute/,
     );
+  });
+});
+
+describe("a bundle read again", () => {
+  it("is parsed once per content: later runs read the parsed objects, and a changed file is parsed anew", async () => {
+    const saved = bundleChartStore.root;
+    bundleChartStore.root = fs.mkdtempSync(path.join(os.tmpdir(), "parsed-bundle-"));
+    try {
+      const first = await loadCheckedBundle(fromFile(FIXTURE_CRDS), GATEWAY_V1);
+      const kept = fs.readdirSync(bundleChartStore.root).filter((f) => /^manifest-[0-9a-f]{64}\.json$/.test(f));
+      assert.strictEqual(kept.length, 1);
+      const again = await loadCheckedBundle(fromFile(FIXTURE_CRDS), GATEWAY_V1);
+      assert.deepStrictEqual(again.objects, first.objects);
+      const edited = path.join(bundleChartStore.root, "edited.yaml");
+      fs.writeFileSync(edited, fs.readFileSync(FIXTURE_CRDS, "utf8") + "\n# a comment\n");
+      await loadCheckedBundle(fromFile(edited), GATEWAY_V1);
+      assert.strictEqual(fs.readdirSync(bundleChartStore.root).filter((f) => f.startsWith("manifest-")).length, 2);
+    } finally {
+      bundleChartStore.root = saved;
+    }
   });
 });
