@@ -9,34 +9,28 @@
  * platform grants scoped RBAC (read-only, or write in chosen namespaces) outside the chart; the
  * chart has no values for the rules themselves.
  */
-import type { ResourceValidationPolicy } from "@pulumi/policy";
 
 import { chartFullname, helmTruthy, releaseValuesCheck } from "./lib/dot-ai";
-import { resourceValidation } from "./lib/resources";
+import { ResourceCheck, resourcePolicy } from "./lib/resources";
 import { UNKNOWN, at } from "./lib/values";
 
 export const NAME = "dot-ai-cluster-wide-write";
 
-export const policy: ResourceValidationPolicy = {
-  name: NAME,
-  description: "The dot-ai release does not get the chart's ClusterRole with write access to every resource.",
-  enforcementLevel: "advisory",
-  severity: "high",
-  validateResource: resourceValidation(
-    NAME,
-    releaseValuesCheck("dot-ai", (values, res, report) => {
-      const create = at(values, "serviceAccount", "create");
-      // The chart's template is `if .Values.serviceAccount.create` (default true): any falsy value turns it off.
-      if (create === UNKNOWN || (create !== undefined && !helmTruthy(create))) return;
-      const fullname = chartFullname(res, values);
-      const role = fullname === UNKNOWN ? "named after the release" : `'${fullname}'`;
-      report(
-        `The dot-ai release does not set serviceAccount.create: false, so the chart creates a ClusterRole ${role} ` +
-          "with create/update/patch/delete (and get/list/watch) on */* in every API group, bound to the server's " +
-          "ServiceAccount: the bearer token's holder can have the agent change anything in the cluster. Set " +
-          "serviceAccount.create: false and serviceAccount.name to a ServiceAccount you grant scoped RBAC; with " +
-          "dot-ai-gateway: pulumi config set dot-ai-gateway:agentAccess read (or read-write-namespaces).",
-      );
-    }),
-  ),
-};
+const DESCRIPTION = "The dot-ai release does not get the chart's ClusterRole with write access to every resource.";
+
+const check: ResourceCheck = releaseValuesCheck("dot-ai", (values, res, report) => {
+  const create = at(values, "serviceAccount", "create");
+  // The chart's template is `if .Values.serviceAccount.create` (default true): any falsy value turns it off.
+  if (create === UNKNOWN || (create !== undefined && !helmTruthy(create))) return;
+  const fullname = chartFullname(res, values);
+  const role = fullname === UNKNOWN ? "named after the release" : `'${fullname}'`;
+  report(
+    `The dot-ai release does not set serviceAccount.create: false, so the chart creates a ClusterRole ${role} ` +
+      "with create/update/patch/delete (and get/list/watch) on */* in every API group, bound to the server's " +
+      "ServiceAccount: the bearer token's holder can have the agent change anything in the cluster. Set " +
+      "serviceAccount.create: false and serviceAccount.name to a ServiceAccount you grant scoped RBAC; with " +
+      "dot-ai-gateway: pulumi config set dot-ai-gateway:agentAccess read (or read-write-namespaces).",
+  );
+});
+
+export const policy = resourcePolicy(NAME, { enforcementLevel: "advisory", severity: "high" }, DESCRIPTION, check);

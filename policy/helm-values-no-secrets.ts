@@ -15,10 +15,9 @@
  * not known at preview under such a key is reported too: it comes from another resource's output,
  * which is how a generated credential usually arrives. The values themselves are never printed.
  */
-import type { ResourceValidationPolicy } from "@pulumi/policy";
 
 import { isDotAiRelease, releaseValuesCheck } from "./lib/dot-ai";
-import { resourceValidation } from "./lib/resources";
+import { ResourceCheck, resourcePolicy } from "./lib/resources";
 import { Json, UNKNOWN, isObject } from "./lib/values";
 
 export const NAME = "helm-values-no-secrets";
@@ -103,26 +102,21 @@ export function secretPaths(values: Json, dotAi: boolean): string[] {
   return found.filter((_, i) => paths.indexOf(paths[i]) === i);
 }
 
-export const policy: ResourceValidationPolicy = {
-  name: NAME,
-  description: "Helm values never carry a secret value: credentials live in a Secret the chart only references.",
-  enforcementLevel: "mandatory",
-  severity: "high",
-  validateResource: resourceValidation(
-    NAME,
-    releaseValuesCheck("helm", (values, res, report) => {
-      const dotAi = isDotAiRelease(res);
-      const paths = secretPaths(values, dotAi);
-      if (paths.length === 0) return;
-      report(
-        `Helm values hold secret values at: ${paths.join(", ")}. Helm keeps values in plaintext in its release Secret, ` +
-          "in every revision" +
-          (dotAi
-            ? ", and the dot-ai chart renders a Secret of its own when any of its secrets.* values is non-empty"
-            : "") +
-          ". Put the credential in a Kubernetes Secret created outside the chart and pass only its name and key names " +
-          (dotAi ? "(secrets.name, secrets.<provider>.keyName)." : "(e.g. an existingSecret value)."),
-      );
-    }),
-  ),
-};
+const DESCRIPTION = "Helm values never carry a secret value: credentials live in a Secret the chart only references.";
+
+const check: ResourceCheck = releaseValuesCheck("helm", (values, res, report) => {
+  const dotAi = isDotAiRelease(res);
+  const paths = secretPaths(values, dotAi);
+  if (paths.length === 0) return;
+  report(
+    `Helm values hold secret values at: ${paths.join(", ")}. Helm keeps values in plaintext in its release Secret, ` +
+      "in every revision" +
+      (dotAi
+        ? ", and the dot-ai chart renders a Secret of its own when any of its secrets.* values is non-empty"
+        : "") +
+      ". Put the credential in a Kubernetes Secret created outside the chart and pass only its name and key names " +
+      (dotAi ? "(secrets.name, secrets.<provider>.keyName)." : "(e.g. an existingSecret value)."),
+  );
+});
+
+export const policy = resourcePolicy(NAME, { enforcementLevel: "mandatory", severity: "high" }, DESCRIPTION, check);

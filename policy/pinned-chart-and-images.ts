@@ -13,10 +13,9 @@
  * missing while its `repository` is set (an `image.digest` pins it regardless); and an `image`
  * string with the tag `latest` or without a tag or digest.
  */
-import type { ResourceValidationPolicy } from "@pulumi/policy";
 
 import { isHelmRelease, knownValues } from "./lib/dot-ai";
-import { resourceValidation } from "./lib/resources";
+import { ResourceCheck, resourcePolicy } from "./lib/resources";
 import { Json, UNKNOWN, asString, at, isObject, shown } from "./lib/values";
 
 export const NAME = "pinned-chart-and-images";
@@ -66,23 +65,21 @@ function imageProblems(value: Json, path: string, found: string[]): void {
   }
 }
 
-export const policy: ResourceValidationPolicy = {
-  name: NAME,
-  description: "Helm releases pin the chart version of a remote chart and never use a latest or empty image tag.",
-  enforcementLevel: "advisory",
-  severity: "medium",
-  validateResource: resourceValidation(NAME, (res, _config, report) => {
-    if (!isHelmRelease(res)) return;
-    const problems: string[] = [];
-    const version = at(res.props, "version");
-    if (isRemoteChart(res.props) && version !== UNKNOWN && !nonEmpty(version)) {
-      problems.push(
-        `the remote chart ${asString(at(res.props, "chart")) ?? ""} has no version: each deployment takes whatever is newest`,
-      );
-    }
-    const values = knownValues(res);
-    if (values !== UNKNOWN && values !== undefined) imageProblems(values, "", problems);
-    if (problems.length === 0) return;
-    report(`Not pinned: ${problems.join("; ")}. Pin the chart version and image tags (or digests).`);
-  }),
+const DESCRIPTION = "Helm releases pin the chart version of a remote chart and never use a latest or empty image tag.";
+
+const check: ResourceCheck = (res, _config, report) => {
+  if (!isHelmRelease(res)) return;
+  const problems: string[] = [];
+  const version = at(res.props, "version");
+  if (isRemoteChart(res.props) && version !== UNKNOWN && !nonEmpty(version)) {
+    problems.push(
+      `the remote chart ${asString(at(res.props, "chart")) ?? ""} has no version: each deployment takes whatever is newest`,
+    );
+  }
+  const values = knownValues(res);
+  if (values !== UNKNOWN && values !== undefined) imageProblems(values, "", problems);
+  if (problems.length === 0) return;
+  report(`Not pinned: ${problems.join("; ")}. Pin the chart version and image tags (or digests).`);
 };
+
+export const policy = resourcePolicy(NAME, { enforcementLevel: "advisory", severity: "medium" }, DESCRIPTION, check);

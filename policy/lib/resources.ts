@@ -4,10 +4,13 @@
  * and how each policy is run so that it never throws.
  */
 import type {
+  EnforcementLevel,
   PolicyResource,
   ReportViolation,
   ResourceValidation,
   ResourceValidationArgs,
+  ResourceValidationPolicy,
+  Severity,
   StackValidation,
   StackValidationArgs,
 } from "@pulumi/policy";
@@ -143,6 +146,19 @@ export function resourceValidation(policy: string, check: ResourceCheck): Resour
       skipped(policy, error);
     }
   };
+}
+
+/**
+ * A policy of this pack that judges one resource at a time: its name, level and description, as
+ * the engine shows them, and its check, which never throws (see `resourceValidation`).
+ */
+export function resourcePolicy(
+  name: string,
+  level: { enforcementLevel: EnforcementLevel; severity: Severity },
+  description: string,
+  check: ResourceCheck,
+): ResourceValidationPolicy {
+  return { name, description, ...level, validateResource: resourceValidation(name, check) };
 }
 
 /** A stack validation that sees plain copies of every resource's properties and never throws. */
