@@ -33,10 +33,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as semver from "semver";
 
-import { ManifestObject } from "../components/crds";
+import { HELM_OWNER, ManifestObject } from "../components/crds";
 import { GATEWAY_API_GROUP, gatewayApiVersions } from "../components/gateway-api";
 import { CONFIG_NAMESPACE, CrdConfig, gatewayApiCrdsUrl } from "../stacks/config";
 import { BUNDLE_RELEASE } from "../stacks/bundle-chart";
+import { PENDING_STATUSES, helmOwnerOf, revisionSecretName } from "./release-check";
 import { userError } from "../stacks/errors";
 import { ClusterSelection, PARTIAL_LIST, PARTIAL_OBJECT, clusterGet, clusterSelection, withTimeout } from "./client";
 
@@ -51,8 +52,6 @@ export const CHANNEL_ANNOTATION = "gateway.networking.k8s.io/channel";
 export const SAFE_UPGRADES_POLICY = "safe-upgrades.gateway.networking.k8s.io";
 /** pulumi-kubernetes names its server-side apply field managers `pulumi-kubernetes-<random>`. */
 const PULUMI_FIELD_MANAGER = /^pulumi-kubernetes/;
-/** Helm's statuses of a revision whose operation is under way (or was interrupted). */
-const PENDING_STATUSES = ["pending-install", "pending-upgrade", "pending-rollback"];
 /** Helm's statuses of a newest revision whose release holds its objects. */
 const INSTALLED_STATUSES = ["deployed", "failed"];
 
@@ -121,7 +120,7 @@ export function judgeGatewayApiCrds(want: WantedBundle, cluster: ClusterGatewayA
       action: "refuse",
       problem: `The Helm release ${namespace}/${name}, which holds the Gateway API CRDs, is stuck: its newest revision (${release.version}) is ${release.status}, left by an interrupted install or upgrade (a killed pulumi up, a lost API server). Helm refuses every operation on it until then; nothing was deployed.`,
       fixes: [
-        `make sure no helm command is running on it, then: kubectl delete secret sh.helm.release.v1.${name}.v${release.version} -n ${namespace}   # the CRDs stay; the next pulumi up takes them over`,
+        `make sure no helm command is running on it, then: kubectl delete secret ${revisionSecretName(name, release.version)} -n ${namespace}   # the CRDs stay; the next pulumi up takes them over`,
       ],
     };
   }
@@ -388,10 +387,9 @@ export async function readClusterGatewayApi(selection: ClusterSelection, needs: 
   };
 }
 
-/** The Helm release whose ownership metadata an object carries, if any. */
+/** The Helm release whose ownership metadata (label and annotations) an object carries, if any. */
 function helmOwner(m: Metadata): HelmReleaseName | undefined {
-  const name = m.annotations?.["meta.helm.sh/release-name"];
-  const namespace = m.annotations?.["meta.helm.sh/release-namespace"];
-  if (m.labels?.["app.kubernetes.io/managed-by"] !== "Helm" || !name || !namespace) return undefined;
-  return { name, namespace };
+  const { release, namespace } = helmOwnerOf(m.annotations);
+  if (m.labels?.[HELM_OWNER.managedByLabel] !== "Helm" || !release || !namespace) return undefined;
+  return { name: release, namespace };
 }

@@ -21,6 +21,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { chartFullname } from "../components/chart-contract";
+import { HELM_OWNER } from "../components/crds";
 import { AppConfig } from "../stacks/config";
 import { allChecks, userError } from "../stacks/errors";
 import { ChartObject, chartObjects, describeObject, manifestObjects, releaseRecord } from "./chart-objects";
@@ -38,7 +39,8 @@ export interface HelmRevision {
 /** Which release: the app's namespace and release name. */
 export type ReleaseName = Pick<AppConfig, "namespace" | "releaseName">;
 
-const PENDING = ["pending-install", "pending-upgrade", "pending-rollback"];
+/** Helm's statuses of a revision whose operation is under way (or was interrupted). */
+export const PENDING_STATUSES = ["pending-install", "pending-upgrade", "pending-rollback"];
 
 /** Helm's name for the Secret that stores one revision of a release. */
 export function revisionSecretName(release: string, version: number): string {
@@ -54,7 +56,7 @@ export function stuckRevision(revisions: HelmRevision[]): HelmRevision | undefin
     (a, b) => (a === undefined || b.version > a.version ? b : a),
     undefined,
   );
-  return newest && PENDING.includes(newest.status) ? newest : undefined;
+  return newest && PENDING_STATUSES.includes(newest.status) ? newest : undefined;
 }
 
 /** How the revisions are read; tests replace `read` so that no cluster is needed. */
@@ -157,12 +159,12 @@ export async function readClusterRoleOwner(selection: ClusterSelection, name: st
     `/apis/rbac.authorization.k8s.io/v1/clusterroles/${encodeURIComponent(name)}`,
     PARTIAL_OBJECT,
   )) as { metadata?: { annotations?: Record<string, string> } } | undefined;
-  if (role === undefined) return undefined;
-  const annotations = role.metadata?.annotations;
-  return {
-    release: annotations?.["meta.helm.sh/release-name"],
-    namespace: annotations?.["meta.helm.sh/release-namespace"],
-  };
+  return role === undefined ? undefined : helmOwnerOf(role.metadata?.annotations);
+}
+
+/** The Helm release an object's annotations name (either part absent when they do not say). */
+export function helmOwnerOf(annotations: Record<string, string> | undefined): HelmOwner {
+  return { release: annotations?.[HELM_OWNER.releaseName], namespace: annotations?.[HELM_OWNER.releaseNamespace] };
 }
 
 /** The newest revision when it is the deployed one (not after a failed upgrade), with its manifest. */

@@ -46,11 +46,18 @@ export interface ManifestObject {
   [key: string]: unknown;
 }
 
+/** Helm's ownership metadata keys: which release an object belongs to. */
+export const HELM_OWNER = {
+  managedByLabel: "app.kubernetes.io/managed-by",
+  releaseName: "meta.helm.sh/release-name",
+  releaseNamespace: "meta.helm.sh/release-namespace",
+} as const;
+
 /** Helm's ownership metadata, which it requires on an object it did not create before it takes it over. */
 export function helmOwnership(release: { name: string; namespace: string }) {
   return {
-    labels: { "app.kubernetes.io/managed-by": "Helm" },
-    annotations: { "meta.helm.sh/release-name": release.name, "meta.helm.sh/release-namespace": release.namespace },
+    labels: { [HELM_OWNER.managedByLabel]: "Helm" },
+    annotations: { [HELM_OWNER.releaseName]: release.name, [HELM_OWNER.releaseNamespace]: release.namespace },
   };
 }
 

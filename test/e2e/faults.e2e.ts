@@ -33,6 +33,7 @@ import {
   startPulumi,
   timeSuite,
   whileRunning,
+  crdUids,
 } from "./tools";
 
 const NEWEST_CHART = CHART_VERSIONS[CHART_VERSIONS.length - 1];
@@ -45,14 +46,6 @@ const BUNDLE_VERSION = `${GROUP}/bundle-version`;
 const POLICY = `safe-upgrades.${GROUP}`;
 /** The Helm release that holds the bundle's CRDs, and its resource in the stack. */
 const [BUNDLE_NS, BUNDLE_NAME, BUNDLE_RESOURCE] = ["kube-system", "dot-ai-gateway-crds", "gateway-api-crds-release"];
-
-/** The UID of each of the bundle's CRDs: unchanged as long as none is deleted or recreated. */
-function crdUids(): Record<string, string> {
-  const list = kubectlJson<{ items: KubeObject[] }>(["get", "crd"]);
-  return Object.fromEntries(
-    list.items.filter((c) => c.spec.group === GROUP).map((c) => [c.metadata.name as string, c.metadata.uid as string]),
-  );
-}
 
 /** The Gateway API bundle the program installs (the local toolchain's copy of the release). */
 function bundleFile(): string {

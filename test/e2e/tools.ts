@@ -141,6 +141,16 @@ export function gatewayApiBundle(): string[][] {
     .map((o) => [`${o.kind.toLowerCase()}.${(o.apiVersion as string).split("/")[0]}`, o.metadata.name as string]);
 }
 
+/** The UID of each Gateway API CRD: unchanged as long as none is deleted or recreated. */
+export function crdUids(): Record<string, string> {
+  const list = kubectlJson<{ items: KubeObject[] }>(["get", "crd"]);
+  return Object.fromEntries(
+    list.items
+      .filter((c) => c.spec.group === "gateway.networking.k8s.io")
+      .map((c) => [c.metadata.name as string, c.metadata.uid as string]),
+  );
+}
+
 /** A status condition of an object (or of one of its listeners / route parents). */
 export function condition(holder: KubeObject | undefined, type: string): KubeObject | undefined {
   return (holder?.conditions ?? holder?.status?.conditions ?? []).find((c: KubeObject) => c.type === type);

@@ -17,7 +17,6 @@ import {
   chartPackage,
   eventually,
   exists,
-  kubectl,
   kubectlJson,
   pulumi,
   pulumiUp,
@@ -26,6 +25,7 @@ import {
   startPulumi,
   timeSuite,
   whileRunning,
+  crdUids,
 } from "./tools";
 
 const [FROM, TO] = [CHART_VERSIONS[0], CHART_VERSIONS[CHART_VERSIONS.length - 1]];
@@ -38,14 +38,6 @@ const REPO = path.resolve(__dirname, "..", "..");
 const GROUP = "gateway.networking.k8s.io";
 const BUNDLE_RELEASE = { name: "dot-ai-gateway-crds", namespace: "kube-system", resource: "gateway-api-crds-release" };
 
-/** The UID of each Gateway API CRD: unchanged as long as none is deleted or recreated. */
-function crdUids(): Record<string, string> {
-  const list = kubectlJson<{ items: KubeObject[] }>(["get", "crd"]);
-  return Object.fromEntries(
-    list.items.filter((c) => c.spec.group === GROUP).map((c) => [c.metadata.name as string, c.metadata.uid as string]),
-  );
-}
-
 /**
  * The operations of moving the bundle's CRDs from Pulumi resources into the bundle's release: each
  * CRD leaves the state (retained, so the cluster keeps it), the release is created, and each CRD
@@ -56,6 +48,18 @@ function isBundleMove([name, op]: [string, string]): boolean {
   return name.endsWith(`.${GROUP}`) && !name.startsWith("safe-upgrades.") && op === "delete";
 }
 
+/** Helm's revision records of the bundle's release. */
+function bundleRevisions(): KubeObject[] {
+  return kubectlJson<{ items: KubeObject[] }>([
+    "get",
+    "secret",
+    "-n",
+    BUNDLE_RELEASE.namespace,
+    "-l",
+    `owner=helm,name=${BUNDLE_RELEASE.name}`,
+  ]).items;
+}
+
 /** Asserts the CRDs are the release's now: Helm's ownership on each, the release deployed. */
 function assertCrdsInRelease(uids: Record<string, string>): void {
   assert.deepStrictEqual(crdUids(), uids, "no CRD deleted or recreated");
@@ -64,14 +68,7 @@ function assertCrdsInRelease(uids: Record<string, string>): void {
     assert.strictEqual(metadata.labels?.["app.kubernetes.io/managed-by"], "Helm", name);
     assert.strictEqual(metadata.annotations?.["meta.helm.sh/release-name"], BUNDLE_RELEASE.name, name);
   }
-  const revisions = kubectlJson<{ items: KubeObject[] }>([
-    "get",
-    "secret",
-    "-n",
-    BUNDLE_RELEASE.namespace,
-    "-l",
-    `owner=helm,name=${BUNDLE_RELEASE.name}`,
-  ]).items;
+  const revisions = bundleRevisions();
   // The newest revision deployed, any earlier one (a release another stack left, imported and
   // upgraded) superseded.
   const statuses = revisions
@@ -98,6 +95,21 @@ function projectAt(commit: string, stack = STACK): string {
   fs.copyFileSync(path.join(PROJECT, `Pulumi.${stack}.yaml`), path.join(dir, `Pulumi.${stack}.yaml`));
   fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
   return dir;
+}
+
+/** `pulumi up` of `stack` with the program of `project` (an earlier commit's, see `projectAt`). */
+function upWith(project: string, stack: string): void {
+  run("pulumi", [
+    "-C",
+    project,
+    "--non-interactive",
+    "up",
+    "--yes",
+    "--skip-preview",
+    "--suppress-progress",
+    "--stack",
+    stack,
+  ]);
 }
 
 /** The operations `pulumi preview` plans, by resource name, from its JSON output. */
@@ -127,17 +139,7 @@ describe(`upgrade of a running ${STACK} stack from chart ${FROM} to ${TO}`, () =
   before(async () => {
     setConfig(STACK, { chart: chartPackage(FROM) });
     earlierProject = projectAt(BEFORE_RENAMES);
-    run("pulumi", [
-      "-C",
-      earlierProject,
-      "--non-interactive",
-      "up",
-      "--yes",
-      "--skip-preview",
-      "--suppress-progress",
-      "--stack",
-      STACK,
-    ]);
+    upWith(earlierProject, STACK);
     await eventually(`dot-ai on chart ${FROM} Ready`, () => deploymentReady("dot-ai") && qdrantReady());
     token = secretData()["auth-token"];
     uids = crdUids();
@@ -252,17 +254,7 @@ describe("a dev stack deployed by the code before the Gateway API bundle became 
 
   before(async () => {
     earlierProject = projectAt(BEFORE_BUNDLE_RELEASE, DEV);
-    run("pulumi", [
-      "-C",
-      earlierProject,
-      "--non-interactive",
-      "up",
-      "--yes",
-      "--skip-preview",
-      "--suppress-progress",
-      "--stack",
-      DEV,
-    ]);
+    upWith(earlierProject, DEV);
     await eventually("dot-ai Ready", () => deploymentReady("dot-ai"));
     uids = crdUids();
     token = secretData()["auth-token"];
@@ -289,18 +281,9 @@ describe("a dev stack deployed by the code before the Gateway API bundle became 
     // The release the prod suite above left in place (retained, shared) is imported, then updated.
     const steps = (JSON.parse(preview.stdout) as { steps?: { op: string; urn: string }[] }).steps ?? [];
     const releaseOps = steps.filter((st) => st.urn.endsWith(`::${BUNDLE_RELEASE.resource}`)).map((st) => st.op);
-    const left = kubectl([
-      "get",
-      "secret",
-      "-n",
-      BUNDLE_RELEASE.namespace,
-      "-l",
-      `owner=helm,name=${BUNDLE_RELEASE.name}`,
-      "-o",
-      "name",
-    ]);
+    const left = bundleRevisions();
     assert.ok(
-      left.stdout.trim() !== "" ? releaseOps.includes("import") : releaseOps.includes("create"),
+      left.length > 0 ? releaseOps.includes("import") : releaseOps.includes("create"),
       JSON.stringify(releaseOps),
     );
   });
