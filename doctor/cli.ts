@@ -3,6 +3,8 @@
  * configuration and outputs, walks the live cluster read-only, and prints each check as pass,
  * fail (cause and fix) or skipped (why). Exit code 0 only when nothing failed; 2 for bad usage.
  */
+import { isIP } from "net";
+
 import { probesSkipped, runProbes } from "./checks/probe";
 import { expectationsFrom } from "./expectations";
 import { Report, failed, toJson, toText } from "./report";
@@ -14,15 +16,20 @@ export interface CliOptions {
   cwd: string;
   json: boolean;
   probe: boolean;
+  /** `--probe-address`: probe through this Gateway address, the hostname pinned to it. */
+  probeAddress?: string;
 }
 
-const USAGE = `usage: npm run doctor -- [<stack>] [--json] [--probe] [--cwd <Pulumi project directory>]
+const USAGE = `usage: npm run doctor -- [<stack>] [--json] [--probe | --probe-address ADDR] [--cwd <Pulumi project directory>]
 
 Checks a deployed stack against the live cluster (read-only) and says what is wrong and how to fix it.
   <stack>     the stack to check (default: the project's current stack)
   --json      one JSON document for CI instead of the checklist
   --probe     also resolve the hostname and send one authenticated request to <url>/sse
               (only where the Gateway is reachable; off by default)
+  --probe-address ADDR
+              the same request through the Gateway at ADDR (an IP address), the hostname pinned
+              to it and DNS not consulted: checks a new path before DNS points at it
   --cwd DIR   the Pulumi project directory (default: $DOT_AI_GATEWAY_PROJECT, which the local
               sandbox's env.sh sets to its project copy, else the current directory)
 Exit code: 0 when no check failed, 1 when one did, 2 for a usage error.`;
@@ -35,7 +42,16 @@ export function parseArgs(argv: readonly string[], cwd: string): CliOptions | { 
     if (arg === "--help" || arg === "-h") return "help";
     else if (arg === "--json") options.json = true;
     else if (arg === "--probe") options.probe = true;
-    else if (arg === "--cwd" || arg === "-C" || arg === "--stack" || arg === "-s") {
+    else if (arg === "--probe-address") {
+      const value = argv[++i];
+      if (value === undefined || isIP(value) === 0) {
+        return {
+          error: `--probe-address needs the Gateway's IP address (kubectl get gateway -A), got ${value ?? "nothing"}`,
+        };
+      }
+      options.probe = true;
+      options.probeAddress = value;
+    } else if (arg === "--cwd" || arg === "-C" || arg === "--stack" || arg === "-s") {
       const value = argv[++i];
       if (value === undefined) return { error: `${arg} needs a value` };
       if (arg === "--cwd" || arg === "-C") options.cwd = value;
@@ -109,7 +125,11 @@ export async function runDoctor(options: CliOptions): Promise<Report> {
     return { stack: x.stack, about, checks };
   }
   const checks = [stackCheck, ...diagnose(x, snapshot)];
-  checks.push(...(options.probe ? await runProbes(x, snapshot, read.token) : probesSkipped()));
+  checks.push(
+    ...(options.probe
+      ? await runProbes(x, snapshot, read.token, undefined, undefined, options.probeAddress)
+      : probesSkipped()),
+  );
   return { stack: x.stack, about, checks };
 }
 

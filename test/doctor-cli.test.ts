@@ -34,6 +34,16 @@ describe("doctor command line", () => {
       stack: "dev",
     });
     assert.deepStrictEqual(parseArgs([], "/p"), { cwd: "/p", json: false, probe: false });
+    assert.deepStrictEqual(parseArgs(["prod", "--probe-address", "203.0.113.7"], "/p"), {
+      cwd: "/p",
+      json: false,
+      probe: true,
+      probeAddress: "203.0.113.7",
+      stack: "prod",
+    });
+    for (const bad of [["--probe-address"], ["--probe-address", "gw.example.com"]]) {
+      assert.match((parseArgs(bad, "/p") as { error: string }).error, /--probe-address needs the Gateway's IP address/);
+    }
     assert.deepStrictEqual(parseArgs(["--bogus"], "/p"), { error: "unknown option --bogus" });
     assert.deepStrictEqual(parseArgs(["a", "b"], "/p"), { error: "one stack only (got a and b)" });
     assert.deepStrictEqual(parseArgs(["--cwd"], "/p"), { error: "--cwd needs a value" });
@@ -124,9 +134,11 @@ describe("doctor --probe", () => {
     let server: http.Server;
     let url = "";
     const seen: (string | undefined)[] = [];
+    const hosts: (string | undefined)[] = [];
     before(async () => {
       server = http.createServer((req, res) => {
         seen.push(req.headers.authorization);
+        hosts.push(req.headers.host);
         if (req.url !== "/sse" || req.headers.authorization !== "Bearer right") {
           res.writeHead(401).end();
           return;
@@ -152,6 +164,24 @@ describe("doctor --probe", () => {
       const [, sse] = await runProbes(x(), snapshot, "right", { ...realProbeIo, ...lookup }, 2000);
       assert.strictEqual(sse.status, "pass", JSON.stringify(sse));
       assert.strictEqual(seen.at(-1), "Bearer right");
+    });
+
+    it("--probe-address: through a given Gateway address, the hostname pinned (Host header kept, DNS not consulted)", async () => {
+      const { realProbeIo } = await import("../doctor/checks/probe");
+      const port = new URL(url).port;
+      const pinned = {
+        hostname: "dot-ai.not-in-dns.example",
+        url: `http://dot-ai.not-in-dns.example:${port}`,
+        app: {},
+      };
+      let looked = false;
+      const io = { ...realProbeIo, lookup: async () => ((looked = true), []) };
+      const [dns, sse] = await runProbes(pinned as unknown as Expectations, snapshot, "right", io, 2000, "127.0.0.1");
+      assert.strictEqual(sse.status, "pass", JSON.stringify(sse));
+      assert.strictEqual(hosts.at(-1), `dot-ai.not-in-dns.example:${port}`);
+      assert.strictEqual(dns.status, "skip");
+      assert.match(dns.summary, /pinned to 127\.0\.0\.1/);
+      assert.ok(!looked, "DNS not consulted");
     });
 
     it("reports a refused token", async () => {

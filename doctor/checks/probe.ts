@@ -17,11 +17,15 @@ const OFF = "off by default; run with --probe where the Gateway is reachable";
 /** How the probes reach the outside world; tests pass their own. */
 export interface ProbeIo {
   lookup(hostname: string): Promise<string[]>;
-  /** Status and content type of a GET, the body left unread. */
+  /**
+   * Status and content type of a GET, the body left unread. With `address`, the connection goes
+   * to that address while the URL's host stays the Host header and the TLS server name.
+   */
   get(
     url: string,
     headers: Record<string, string>,
     timeoutMs: number,
+    address?: string,
   ): Promise<{ status: number; contentType: string }>;
 }
 
@@ -31,13 +35,46 @@ export const realProbeIo: ProbeIo = {
     const found = await dns.promises.lookup(hostname, { all: true });
     return found.map((a) => a.address);
   },
-  async get(url, headers, timeoutMs) {
+  async get(url, headers, timeoutMs, address) {
+    if (address !== undefined) return pinnedGet(url, headers, timeoutMs, address);
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
     const result = { status: res.status, contentType: res.headers.get("content-type") ?? "" };
     await res.body?.cancel();
     return result;
   },
 };
+
+/** A GET to `address` for `url`'s host (Node's own http/https: only they let a request pin its address). */
+async function pinnedGet(
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  address: string,
+): Promise<{ status: number; contentType: string }> {
+  const target = new URL(url);
+  const transport = target.protocol === "https:" ? await import("https") : await import("http");
+  const { isIP } = await import("net");
+  const family = isIP(address) || 4;
+  return new Promise((resolve, reject) => {
+    const req = transport.request(
+      target,
+      {
+        headers,
+        timeout: timeoutMs,
+        // Every name this request looks up is answered with the pinned address.
+        lookup: ((_host: string, options: { all?: boolean }, done: (...args: unknown[]) => void) =>
+          options.all ? done(null, [{ address, family }]) : done(null, address, family)) as never,
+      },
+      (res) => {
+        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? "") });
+        res.destroy();
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 export function probesSkipped(): CheckResult[] {
   return [skip(DNS_ID, DNS_TITLE, OFF), skip(SSE_ID, SSE_TITLE, OFF)];
@@ -107,14 +144,28 @@ export async function runProbes(
   token: string | undefined,
   io: ProbeIo = realProbeIo,
   timeoutMs = 5000,
+  /** `--probe-address`: the Gateway address to probe through, the hostname pinned to it (DNS not consulted). */
+  pinnedAddress?: string,
 ): Promise<CheckResult[]> {
   if (!x.app || !x.url) return [skip(DNS_ID, DNS_TITLE, "no hostname"), skip(SSE_ID, SSE_TITLE, "no url")];
   const addresses = (s.gateway?.status?.addresses ?? []).map((a) => a.value);
-  const resolved = await io.lookup(x.hostname).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
-  const dnsResult = judgeDns(x.hostname, resolved, addresses);
+  // Pinned, the probe checks the new path before anybody touches DNS (docs/migration.md).
+  const dnsResult =
+    pinnedAddress !== undefined
+      ? skip(DNS_ID, DNS_TITLE, `${x.hostname} pinned to ${pinnedAddress} (--probe-address): DNS not consulted`)
+      : judgeDns(
+          x.hostname,
+          await io.lookup(x.hostname).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
+          addresses,
+        );
   if (!token) return [dnsResult, skip(SSE_ID, SSE_TITLE, "the stack has no authToken output")];
   const answer = await io
-    .get(`${x.url}${SSE_PATH}`, { Accept: "text/event-stream", Authorization: `Bearer ${token}` }, timeoutMs)
+    .get(
+      `${x.url}${SSE_PATH}`,
+      { Accept: "text/event-stream", Authorization: `Bearer ${token}` },
+      timeoutMs,
+      pinnedAddress,
+    )
     .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
   return [dnsResult, judgeSse(x.url, answer)];
 }
