@@ -34,18 +34,40 @@ export function describeObject(o: Pick<ChartObject, "kind" | "name" | "namespace
   return `${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}`;
 }
 
+/** What this program reads of a Helm release record. */
+export interface ReleaseRecord {
+  manifest: string;
+  description?: string;
+  /** The values the release was installed or upgraded with (Helm's `config`: only those given, no chart defaults). */
+  values?: Record<string, unknown>;
+  /** The chart's name and version (Helm's `chart.metadata`). */
+  chart?: { name: string; version: string };
+}
+
 /**
- * The `manifest` and `info.description` of a Helm release record: `data` is the Secret's `release`
- * value once the Kubernetes base64 is undone, i.e. Helm's own base64 of the gzipped JSON (older
- * Helm: plain JSON).
+ * The parts of a Helm release record this program reads: `data` is the Secret's `release` value
+ * once the Kubernetes base64 is undone, i.e. Helm's own base64 of the gzipped JSON (older Helm:
+ * plain JSON).
  */
-export function releaseRecord(data: string): { manifest: string; description?: string } {
+export function releaseRecord(data: string): ReleaseRecord {
   let bytes = Buffer.from(data, "base64");
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = zlib.gunzipSync(bytes);
-  const release = JSON.parse(bytes.toString("utf8")) as { manifest?: unknown; info?: { description?: unknown } };
+  const release = JSON.parse(bytes.toString("utf8")) as {
+    manifest?: unknown;
+    info?: { description?: unknown };
+    config?: unknown;
+    chart?: { metadata?: { name?: unknown; version?: unknown } };
+  };
   if (typeof release.manifest !== "string") throw new Error("the Helm release record has no manifest");
   const description = release.info?.description;
-  return { manifest: release.manifest, ...(typeof description === "string" ? { description } : {}) };
+  const { name, version } = release.chart?.metadata ?? {};
+  const values = release.config;
+  return {
+    manifest: release.manifest,
+    ...(typeof description === "string" ? { description } : {}),
+    ...(values !== null && typeof values === "object" ? { values: values as Record<string, unknown> } : {}),
+    ...(typeof name === "string" && typeof version === "string" ? { chart: { name, version } } : {}),
+  };
 }
 
 /**

@@ -22,9 +22,18 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { chartFullname } from "../components/chart-contract";
 import { HELM_OWNER } from "../components/crds";
+import { SECRETS_REVISION_ENV } from "../components/chart-values";
 import { AppConfig } from "../stacks/config";
+import { setCommand } from "../stacks/config/reader";
 import { allChecks, userError } from "../stacks/errors";
-import { ChartObject, chartObjects, describeObject, manifestObjects, releaseRecord } from "./chart-objects";
+import {
+  ChartObject,
+  ReleaseRecord,
+  chartObjects,
+  describeObject,
+  manifestObjects,
+  releaseRecord,
+} from "./chart-objects";
 import { ClusterSelection, PARTIAL_LIST, PARTIAL_OBJECT, clusterGet, clusterSelection, withTimeout } from "./client";
 
 /** One revision of a Helm release, as its storage Secret's labels record it. */
@@ -35,6 +44,9 @@ export interface HelmRevision {
   manifest?: string;
   /** The revision's description (Helm's `info.description`), read with the manifest. */
   description?: string;
+  /** The values and chart of the deployed revision, read with the manifest. */
+  values?: ReleaseRecord["values"];
+  chart?: ReleaseRecord["chart"];
 }
 /** Which release: the app's namespace and release name. */
 export type ReleaseName = Pick<AppConfig, "namespace" | "releaseName">;
@@ -66,16 +78,54 @@ export const helmRevisions = {
   timeoutMs: 10_000,
 };
 
+/** What the check found: how the release is to be registered. */
+export interface ReleaseFacts {
+  /** The `description` the release is to be given (see `releaseDescription`). */
+  description?: string;
+  /**
+   * Register the release with `import`: it exists in the cluster (deployed), installed by this
+   * program (a first `up` killed after Helm's install, whose state kept only a pending create) or
+   * named by `migrateFrom`. The engine ignores the import when the stack's state already holds it.
+   */
+  adopt: boolean;
+  /** The deployed revision (its values and chart), when there is one. */
+  deployed?: HelmRevision;
+}
+
 /**
- * Stops the program when the release's name is taken by another namespace's release, or when its
- * newest revision is pending, naming the fix; otherwise, when the newest revision is deployed,
- * checks that its objects exist (see cluster/chart-objects.ts). Returns the `description` the
- * release is to be given (see `releaseDescription`).
+ * Stops the program when the release's name is taken by another namespace's release, when its
+ * newest revision is pending, or when a release of that name was installed outside this program
+ * and the stack does not say to take it over (`migrateFrom`), naming the fix each time; otherwise,
+ * when the newest revision is deployed, checks that its objects exist (see cluster/chart-objects.ts).
  */
-export async function checkHelmRelease(app: ReleaseName): Promise<string | undefined> {
+export async function checkHelmRelease(app: ReleaseName & { adopting?: boolean }): Promise<ReleaseFacts> {
   const selection = clusterSelection();
   const [revisions] = await allChecks([notStuck(app, selection), checkReleaseNameFree(app, selection)]);
-  return revisions === undefined ? undefined : releaseDescription(app, selection, revisions);
+  if (revisions === undefined) return { adopt: false };
+  const deployed = deployedRevision(revisions);
+  if (deployed && !app.adopting && !installedByThisProgram(deployed.values)) {
+    const chart = deployed.chart ? `${deployed.chart.name} ${deployed.chart.version}` : "an unknown chart";
+    throw userError(
+      `Helm release ${app.releaseName} in namespace ${app.namespace} already exists (revision ${deployed.version}, chart ${chart}) and was not installed by this program; installing over it would fail with "cannot re-use a name that is still in use". Nothing was deployed.\n` +
+        `  Fix: to take that release over (keeping its token, data and Ingress while you move to Gateway API, docs/migration.md):\n` +
+        `    ${setCommand("migrateFrom", `${app.namespace}/${app.releaseName}`)}\n` +
+        `  or give this stack another release: ${setCommand("releaseName", `dot-ai-${pulumi.getStack()}`)}`,
+    );
+  }
+  return {
+    description: await releaseDescription(app, selection, revisions),
+    adopt: deployed !== undefined,
+    ...(deployed ? { deployed } : {}),
+  };
+}
+
+/**
+ * Whether a release's values are this program's: every version of it has passed the Secret's
+ * digest in `extraEnv` (SECRETS_REVISION_ENV), which no chart default and no quick start sets.
+ */
+export function installedByThisProgram(values: Record<string, unknown> | undefined): boolean {
+  const env = values?.extraEnv;
+  return Array.isArray(env) && env.some((e) => (e as { name?: unknown } | null)?.name === SECRETS_REVISION_ENV);
 }
 
 /** How a description of this program's starts, so that it is told from Helm's own ("Upgrade complete"). */
@@ -228,7 +278,7 @@ export async function readHelmRevisions(
     )) as SecretList | undefined) ?? { items: [] };
   const selector = `owner=helm,name=${release}`;
   const [all, deployed] = await Promise.all([list(selector, PARTIAL_LIST), list(`${selector},status=deployed`)]);
-  const records = new Map<number, ReturnType<typeof releaseRecord>>();
+  const records = new Map<number, ReleaseRecord>();
   for (const s of deployed.items ?? []) {
     const data = s.data?.release;
     if (data === undefined) continue;

@@ -5,13 +5,17 @@ import * as random from "@pulumi/random";
 
 import { AgentAccess, AgentServiceAccount } from "./agent-access";
 import { FORCE_APPLY } from "./apply";
-import { explainSlowWait, gatewayWaitMessage, waitForCondition } from "./await";
+import { explainSlowWait, gatewayWaitMessage, waitForCondition, waitForRouteAccepted } from "./await";
+import { bridgeHttpRoute, bridgeRouteName } from "./bridge-route";
 import { issuedCertificate } from "./certificate";
 import { ChartGatewayHttpsRedirect } from "./https-redirect";
 import { ApiKeyProvider, SECRETS_NAME, chartFullname } from "./chart-contract";
 import { dependenciesOf, earlierName } from "./names";
 import { ChartSettings, chartValues, secretData, secretsRevision } from "./chart-values";
 import { GATEWAY_API_GROUP } from "./gateway-api";
+
+/** Helm leaves an object it no longer renders in place when the live object carries this. */
+const HELM_KEEP = { "helm.sh/resource-policy": "keep" } as const;
 
 /**
  * Plain strings where a value names objects at registration time (the namespace, the chart and its
@@ -71,6 +75,36 @@ export interface DotAiArgs {
    * @default undefined (Helm's own)
    */
   readonly releaseDescription?: string;
+  /**
+   * Register the release with `import` (`<namespace>/<release>`): it is installed already, by plain
+   * `helm` (`migrateFrom`) or by this stack's own first `up`, killed before the state recorded it.
+   * The engine ignores the import while the state holds the release.
+   * @default false
+   */
+  readonly importRelease?: boolean;
+  /**
+   * A release taken over from outside the program (`migrateFrom`): the token it serves is kept
+   * instead of a generated one, and per phase a bridge route opens the Gateway path while its
+   * Ingress serves, or the chart's own route is waited for. See docs/migration.md.
+   * @default undefined (no migration)
+   */
+  readonly migration?: AppMigration;
+}
+
+/** What an adopted release's move to Gateway API needs of the component. */
+export interface AppMigration {
+  /** The token the adopted release serves (a secret). */
+  readonly token: pulumi.Input<string>;
+  /**
+   * `both`: the Ingress serves and the bridge route opens the Gateway path first; `gateway`: the
+   * chart's route serves, waited for until Accepted (the bridge route, no longer registered, is
+   * deleted after that).
+   */
+  readonly phase: "both" | "gateway";
+  /** The Gateway the routes attach to. */
+  readonly gateway: { readonly name: string; readonly namespace: string };
+  /** How long `pulumi up` waits for a route to be Accepted. */
+  readonly timeoutSeconds: number;
 }
 
 /** The creation pattern's certificate: which Secret, from which ClusterIssuer, and whether to wait for it. */
@@ -144,6 +178,8 @@ export class DotAi extends pulumi.ComponentResource {
       agent: `${name}-agent`,
       certificate: `${name}-certificate`,
       httpsRedirect: `${name}-https-redirect`,
+      bridgeRoute: `${name}-bridge-route`,
+      routeAccepted: `${name}-route-accepted`,
     };
     const namespace = (this.namespace = new k8s.core.v1.Namespace(
       names.namespace,
@@ -152,22 +188,32 @@ export class DotAi extends pulumi.ComponentResource {
       { parent: this, aliases: earlierName(names.namespace, args.namespace) },
     ));
 
-    // 48 characters from [A-Za-z0-9] is about 285 bits of entropy and safe in an HTTP header.
-    const token = new random.RandomPassword(
-      names.authToken,
-      { length: 48, special: false, keepers: { rotation: args.tokenRotation } },
-      { parent: this, aliases: earlierName(names.authToken, DOT_AI_PREVIOUS_NAMES.authToken) },
-    );
-    this.authToken = pulumi.secret(token.result);
+    const migration = args.migration;
+    // An adopted release keeps the token its clients already have; otherwise 48 characters from
+    // [A-Za-z0-9], about 285 bits of entropy and safe in an HTTP header.
+    const tokenValue = migration
+      ? pulumi.output(migration.token)
+      : new random.RandomPassword(
+          names.authToken,
+          { length: 48, special: false, keepers: { rotation: args.tokenRotation } },
+          { parent: this, aliases: earlierName(names.authToken, DOT_AI_PREVIOUS_NAMES.authToken) },
+        ).result;
+    this.authToken = pulumi.secret(tokenValue);
 
     const data = pulumi
-      .all([token.result, pulumi.output(args.apiKeys)])
+      .all([tokenValue, pulumi.output(args.apiKeys)])
       .apply(([tokenValue, keys]) => secretData(tokenValue, keys as Partial<Record<ApiKeyProvider, string>>));
 
     const secret = (this.secret = new kx.Secret(
       names.secret,
       {
-        metadata: { name: SECRETS_NAME, namespace: namespace.metadata.name, annotations: { ...FORCE_APPLY } },
+        metadata: {
+          name: SECRETS_NAME,
+          namespace: namespace.metadata.name,
+          // An adopted release may have rendered a Secret of this very name; Helm deletes what
+          // leaves its manifest unless the live object says `keep`, so this one stays.
+          annotations: { ...FORCE_APPLY, ...(migration ? HELM_KEEP : {}) },
+        },
         stringData: pulumi.secret(data),
       },
       { parent: this, aliases: earlierName(names.secret, DOT_AI_PREVIOUS_NAMES.secret) },
@@ -208,6 +254,25 @@ export class DotAi extends pulumi.ComponentResource {
       );
     }
 
+    // While the Ingress serves, the Gateway path opens first; the release's change waits for it,
+    // so that a rollback from the gateway phase never leaves the host without a route.
+    const bridge =
+      migration?.phase === "both"
+        ? bridgeHttpRoute(
+            names.bridgeRoute,
+            {
+              namespace: namespace.metadata.name,
+              name: bridgeRouteName(fullname),
+              serviceName: fullname,
+              hostname: args.settings.hostname,
+              gateway: migration.gateway,
+              timeouts: args.settings.timeouts,
+              timeoutSeconds: migration.timeoutSeconds,
+            },
+            { parent: this },
+          )
+        : undefined;
+
     // The digest is derived from secrets, so Pulumi marks it secret; it reveals nothing, and
     // keeping it visible keeps the release's values readable in previews.
     const revision = pulumi.unsecret(data.apply(secretsRevision));
@@ -238,12 +303,34 @@ export class DotAi extends pulumi.ComponentResource {
           secret,
           ...(this.agent ? [this.agent] : []),
           ...(this.certificate ? [this.certificate] : []),
+          ...(bridge ? [bridge] : []),
           ...dependenciesOf(opts),
         ],
         aliases: earlierName(names.release, DOT_AI_PREVIOUS_NAMES.release),
+        ...(args.importRelease ? { import: `${args.namespace}/${args.settings.releaseName}` } : {}),
       },
     ));
     this.releaseStatus = release.status.apply((s) => s.status);
+
+    if (migration?.phase === "gateway") {
+      // The bridge route, no longer registered, is deleted once everything registered is done:
+      // waiting here for the chart's own route to be Accepted keeps the host routed throughout.
+      new k8s.apiextensions.CustomResourcePatch(
+        names.routeAccepted,
+        {
+          apiVersion: `${GATEWAY_API_GROUP}/v1`,
+          kind: "HTTPRoute",
+          metadata: {
+            name: fullname,
+            namespace: namespace.metadata.name,
+            annotations: waitForRouteAccepted(migration.timeoutSeconds),
+          },
+        },
+        // Retained: it goes on a rollback, after Helm deleted the route, and the provider refuses
+        // to delete a Patch whose object is gone. Left behind, its two annotations wait for nothing.
+        { parent: this, dependsOn: [release], retainOnDelete: true },
+      );
+    }
 
     const awaited = args.awaitCreatedGateway;
     if (awaited) {

@@ -104,3 +104,14 @@ export function certificateWaitMessage(
 ): pulumi.Output<string> {
   return pulumi.interpolate`Waiting (up to ${formatSeconds(timeoutSeconds)}, dot-ai-gateway:waitTimeout) for Certificate ${namespace}/${name} to be Ready. Only cert-manager sets that, issuing it through ClusterIssuer '${clusterIssuer ?? ""}'. Check: cert-manager's controller runs (its logs); kubectl get clusterissuer ${clusterIssuer ?? ""} (it must exist and be READY True); kubectl describe certificate -n ${namespace} ${name} (its conditions and events), then kubectl get certificaterequest,order,challenge -n ${namespace}. Without cert-manager in this cluster, run: pulumi config set dot-ai-gateway:waitForCertificate false`;
 }
+
+/**
+ * Wait until the (single) Gateway an HTTPRoute names has accepted it: route conditions live per
+ * parent, in `status.parents[]`, not in `status.conditions`, so `condition=` cannot see them.
+ */
+export function waitForRouteAccepted(timeoutSeconds = AWAIT_TIMEOUT_SECONDS): Record<string, string> {
+  return {
+    "pulumi.com/waitFor": `jsonpath={.status.parents[0].conditions[?(@.type=="Accepted")].status}=True`,
+    "pulumi.com/timeoutSeconds": String(timeoutSeconds),
+  };
+}

@@ -40,6 +40,21 @@ export interface ChartSettings {
    * ClusterRole or binding); the chart's own, bound to its cluster-wide ClusterRole, when undefined.
    */
   serviceAccountName?: string;
+  /** A release taken over from outside the program (`migrateFrom`): what it keeps of its own values. */
+  adopted?: AdoptedValues;
+}
+
+/** What an adopted release keeps of its own values, and which path serves it. */
+export interface AdoptedValues {
+  /** Its `ingress` values (without `enabled`), kept for the Ingress and for a rollback to it. */
+  ingress: Record<string, unknown>;
+  /** Its values for keys this program does not set (dex, resources, …). */
+  kept: Record<string, unknown>;
+  /**
+   * `ingress`: its Ingress serves (the chart renders no Gateway API object then: every version
+   * refuses both); `gateway`: the program's Gateway wiring, the Ingress off.
+   */
+  serves: "ingress" | "gateway";
 }
 
 /** Environment variable whose change rolls the pods when the Secret's content changes. */
@@ -84,15 +99,19 @@ export function chartValues(
   const secrets: Record<string, unknown> = { name: SECRETS_NAME, auth: { keyName: AUTH_KEY_NAME } };
   for (const entry of secretEntriesOf(version)) secrets[entry] = { keyName: SECRET_ENTRIES[entry].keyName };
 
+  const adopted = settings.adopted;
+  const servesIngress = adopted?.serves === "ingress";
   return {
+    // Program keys win over what an adopted release had.
+    ...adopted?.kept,
     ...(hasDeploymentMethod(version) ? { deployment: { method: "standard" } } : {}),
-    ingress: { enabled: false },
+    ingress: { ...adopted?.ingress, enabled: servesIngress },
     ai: settings.aiModel
       ? { provider: settings.aiProvider, model: settings.aiModel }
       : { provider: settings.aiProvider },
     qdrant: settings.qdrantUrl ? { enabled: false, external: { url: settings.qdrantUrl } } : { enabled: true },
     secrets,
-    gateway,
+    ...(servesIngress ? {} : { gateway }),
     ...(settings.serviceAccountName ? { serviceAccount: { create: false, name: settings.serviceAccountName } } : {}),
     extraEnv: [{ name: SECRETS_REVISION_ENV, value: secretsRevision }],
   };

@@ -9,6 +9,7 @@ import { SharedGateway, SharedGatewayArgs } from "../components/platform";
 import {
   ApiKeys,
   AppStackConfig,
+  Migration,
   CombinedConfig,
   CrdConfig,
   CreationConfig,
@@ -24,7 +25,9 @@ import { loadGatewayApiBundle } from "./crd-manifest";
 import { ApiNeed } from "../cluster/crd-precheck";
 import { allChecks } from "./errors";
 import { kubernetesProvider } from "./kubernetes-provider";
-import { checkHelmRelease } from "../cluster/release-check";
+import { ReleaseFacts, checkHelmRelease } from "../cluster/release-check";
+import { AdoptedRelease, checkMigration } from "../cluster/migration-check";
+import { AWAIT_TIMEOUT_SECONDS } from "../components/await";
 import { checkQdrantStorage } from "../cluster/storage-check";
 import { measured } from "./timing";
 
@@ -42,16 +45,31 @@ export interface Deployment {
   platformFacts?: PlatformFacts;
 }
 
+/** The release's registration: its description, whether to import it, and a migration's part. */
+function releaseArgs(
+  facts: AppFacts,
+  migration: Migration | undefined,
+  gateway: { name: string; namespace: string },
+  timeoutSeconds = AWAIT_TIMEOUT_SECONDS,
+): Pick<DotAiArgs, "releaseDescription" | "importRelease" | "migration"> & { adopted?: AdoptedRelease } {
+  return {
+    releaseDescription: facts.release.description,
+    importRelease: facts.release.adopt || migration !== undefined,
+    ...appMigration(migration, facts.adopted, gateway, timeoutSeconds),
+    ...(facts.adopted ? { adopted: facts.adopted } : {}),
+  };
+}
+
 /** Wires the stack's components for its role and pattern. */
 export async function deploy(config: StackConfig, apiKeys: ApiKeys): Promise<Deployment> {
   if (config.role === "app") return deployAppStack(config, apiKeys);
   // All before any resource is registered: a bundled Qdrant that can never get a volume stops
   // the program here, in seconds, instead of in Helm's 10-minute timeout, and a release left
   // pending by an interrupted run with the fix instead of Helm's "another operation is in progress".
-  const [bundle, , releaseDescription] = await allChecks([
+  const [bundle, , appFacts] = await allChecks([
     config.crds.install ? loadGatewayApiBundle(config.crds, apiNeeds(config)) : undefined,
     config.role === "combined" ? measured("Qdrant storage check", () => checkQdrantStorage(config.app)) : undefined,
-    config.role === "combined" ? measured("Helm release check", () => checkHelmRelease(config.app)) : undefined,
+    config.role === "combined" ? checkRelease(config, config.https) : undefined,
   ]);
   const opts: pulumi.ComponentResourceOptions = { providers: [kubernetesProvider()] };
   const crds = bundle
@@ -69,9 +87,54 @@ export async function deploy(config: StackConfig, apiKeys: ApiKeys): Promise<Dep
       )
     : undefined;
   if (config.role === "platform") return deployPlatformStack(config, opts, crds);
+  const facts = appFacts as AppFacts;
   return config.mode === "reference"
-    ? deployReference(config, apiKeys, opts, releaseDescription, crds)
-    : deployCreation(config, apiKeys, opts, releaseDescription, crds);
+    ? deployReference(config, apiKeys, opts, facts, crds)
+    : deployCreation(config, apiKeys, opts, facts, crds);
+}
+
+/** What the checks before deploying found about the app's release. */
+interface AppFacts {
+  release: ReleaseFacts;
+  /** What is kept of a release taken over (`migrateFrom`). */
+  adopted?: AdoptedRelease;
+}
+
+/**
+ * The Helm release check and, for a stack taking a release over, the migration check (which reads
+ * the deployed revision the first one found).
+ */
+async function checkRelease(config: CombinedConfig | AppStackConfig, https: boolean): Promise<AppFacts> {
+  const app = config.app;
+  const migration = app.migration;
+  const release = await measured("Helm release check", () =>
+    checkHelmRelease({ ...app, adopting: migration !== undefined }),
+  );
+  if (!migration) return { release };
+  const adopted = await measured("migration check", () =>
+    checkMigration(
+      {
+        migration,
+        hostname: config.hostname,
+        https,
+        apiKeyProviders: app.apiKeyProviders,
+        chartVersion: app.chartVersion,
+      },
+      release.deployed,
+    ),
+  );
+  return { release, adopted };
+}
+
+/** The component's part of a migration, for the Gateway the routes attach to. */
+function appMigration(
+  migration: Migration | undefined,
+  adopted: AdoptedRelease | undefined,
+  gateway: { name: string; namespace: string },
+  timeoutSeconds: number,
+): Pick<DotAiArgs, "migration"> {
+  if (!migration || !adopted) return {};
+  return { migration: { token: pulumi.secret(adopted.token), phase: migration.phase, gateway, timeoutSeconds } };
 }
 
 /** The Gateway API kinds this stack creates (itself or through the chart), at the versions its bundle serves. */
@@ -169,10 +232,10 @@ function deployPlatformStack(
  * registered; then only the app's own namespace, token, Secret and release.
  */
 async function deployAppStack(config: AppStackConfig, apiKeys: ApiKeys): Promise<Deployment> {
-  const [facts, , releaseDescription] = await allChecks([
+  const [facts, , appFacts] = await allChecks([
     measured("platform stack's outputs", () => resolvePlatform(config)),
     measured("Qdrant storage check", () => checkQdrantStorage(config.app)),
-    measured("Helm release check", () => checkHelmRelease(config.app)),
+    checkRelease(config, !config.plaintextHttp),
   ]);
   const opts: pulumi.ComponentResourceOptions = { providers: [kubernetesProvider()] };
   const app = deployApp(
@@ -182,7 +245,7 @@ async function deployAppStack(config: AppStackConfig, apiKeys: ApiKeys): Promise
     { pattern: "reference", gatewayName: facts.gatewayName, gatewayNamespace: facts.gatewayNamespace },
     { ...config.namespaceLabels, ...facts.routeNamespaceLabels },
     [],
-    { releaseDescription },
+    releaseArgs(appFacts, config.app.migration, { name: facts.gatewayName, namespace: facts.gatewayNamespace }),
   );
   return { gatewayName: facts.gatewayName, gatewayNamespace: facts.gatewayNamespace, app, platformFacts: facts };
 }
@@ -192,7 +255,7 @@ function deployReference(
   config: ReferenceConfig,
   apiKeys: ApiKeys,
   opts: pulumi.ComponentResourceOptions,
-  releaseDescription: string | undefined,
+  facts: AppFacts,
   crds?: GatewayApiCrds,
 ): Deployment {
   // A combined stack is destroyed as a whole: its Gateway is never protected.
@@ -204,7 +267,12 @@ function deployReference(
     { pattern: "reference", gatewayName: platform.gatewayName, gatewayNamespace: platform.gatewayNamespace },
     platform.routeNamespaceLabels,
     [platform.gateway],
-    { releaseDescription },
+    releaseArgs(
+      facts,
+      config.app.migration,
+      { name: platform.gatewayName, namespace: platform.gatewayNamespace },
+      config.sharedGateway.waitTimeoutSeconds,
+    ),
   );
   return {
     gatewayName: platform.gatewayName,
@@ -219,7 +287,7 @@ function deployCreation(
   config: CreationConfig,
   apiKeys: ApiKeys,
   opts: pulumi.ComponentResourceOptions,
-  releaseDescription: string | undefined,
+  facts: AppFacts,
   crds?: GatewayApiCrds,
 ): Deployment {
   const created = config.createdGateway;
@@ -244,7 +312,9 @@ function deployCreation(
         : undefined,
       certificate: created.tls && { ...created.tls, timeoutSeconds: created.waitTimeoutSeconds },
       httpsRedirectOn: created.tls && !created.plaintextHttp ? gatewayName : undefined,
-      releaseDescription,
+      // Config refuses migrateFrom in this pattern: only the stack's own release is ever imported.
+      releaseDescription: facts.release.description,
+      importRelease: facts.release.adopt,
     },
   );
   return { gatewayName, gatewayNamespace: config.app.namespace, app };
@@ -257,9 +327,13 @@ function deployApp(
   gateway: GatewayWiring,
   namespaceLabels: Record<string, string>,
   after: pulumi.Resource[],
-  extra: Pick<DotAiArgs, "awaitCreatedGateway" | "certificate" | "httpsRedirectOn" | "releaseDescription"> = {},
+  extra: Pick<
+    DotAiArgs,
+    "awaitCreatedGateway" | "certificate" | "httpsRedirectOn" | "releaseDescription" | "importRelease" | "migration"
+  > & { adopted?: AdoptedRelease } = {},
 ): DotAi {
   const app = config.app;
+  const { adopted, ...componentArgs } = extra;
   const settings: ChartSettings = {
     releaseName: app.releaseName,
     hostname: config.hostname,
@@ -268,6 +342,15 @@ function deployApp(
     qdrantUrl: app.qdrantUrl,
     timeouts: app.timeouts,
     gateway,
+    ...(adopted && app.migration
+      ? {
+          adopted: {
+            ingress: adopted.ingress,
+            kept: adopted.kept,
+            serves: app.migration.phase === "both" ? ("ingress" as const) : ("gateway" as const),
+          },
+        }
+      : {}),
   };
   return new DotAi(
     "dot-ai",
@@ -281,7 +364,7 @@ function deployApp(
       apiKeys,
       tokenRotation: app.tokenRotation,
       agentAccess: app.agentAccess,
-      ...extra,
+      ...componentArgs,
     },
     { ...opts, dependsOn: after },
   );

@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 
+import { SECRETS_REVISION_ENV } from "../components/chart-values";
 import { chartObjects, manifestObjects, readMissingObjects, releaseRecord } from "../cluster/chart-objects";
 import { HelmRevision, checkHelmRelease, deployedRevision, readHelmRevisions } from "../cluster/release-check";
 import { APP_RELEASE, TYPES, devSpec, one, prodSpec, runStack } from "./harness";
@@ -47,9 +48,12 @@ metadata:
 `;
 
 /** Helm's record of a release: base64 of the gzipped JSON. */
+/** A deployed release's values as this program passes them (the digest of the Secret in extraEnv). */
+const OUR_VALUES = { extraEnv: [{ name: SECRETS_REVISION_ENV, value: "0123456789abcdef" }] };
+
 function helmRecord(manifest: string, description = "Upgrade complete"): string {
   return zlib
-    .gzipSync(JSON.stringify({ name: "dot-ai", version: 2, manifest, info: { description } }))
+    .gzipSync(JSON.stringify({ name: "dot-ai", version: 2, manifest, info: { description }, config: OUR_VALUES }))
     .toString("base64");
 }
 
@@ -59,6 +63,7 @@ describe("objects of the deployed Helm revision deleted by hand", () => {
       assert.deepStrictEqual(releaseRecord(helmRecord(MANIFEST)), {
         manifest: MANIFEST,
         description: "Upgrade complete",
+        values: OUR_VALUES,
       });
       assert.deepStrictEqual(releaseRecord(Buffer.from(JSON.stringify({ manifest: "kind: X" })).toString("base64")), {
         manifest: "kind: X",
@@ -91,7 +96,7 @@ describe("objects of the deployed Helm revision deleted by hand", () => {
   describe("before anything is registered", () => {
     const DEPLOYED: HelmRevision[] = [
       { version: 1, status: "superseded" },
-      { version: 2, status: "deployed", manifest: MANIFEST, description: "Upgrade complete" },
+      { version: 2, status: "deployed", manifest: MANIFEST, description: "Upgrade complete", values: OUR_VALUES },
     ];
     const original = { ...chartObjects };
     afterEach(() => Object.assign(chartObjects, original));
@@ -188,7 +193,7 @@ describe("objects of the deployed Helm revision deleted by hand", () => {
         helmRevisions.read = async () => DEPLOYED;
         let description: string | undefined;
         try {
-          description = await checkHelmRelease({ namespace: "dot-ai", releaseName: "dot-ai" });
+          ({ description } = await checkHelmRelease({ namespace: "dot-ai", releaseName: "dot-ai" }));
         } finally {
           helmRevisions.read = read;
         }
@@ -258,7 +263,7 @@ describe("objects of the deployed Helm revision deleted by hand", () => {
       const revisions = await readHelmRevisions({ kubeconfig }, "dot-ai", "dot-ai");
       assert.deepStrictEqual(revisions, [
         { version: 1, status: "superseded" },
-        { version: 2, status: "deployed", manifest: MANIFEST, description: "Upgrade complete" },
+        { version: 2, status: "deployed", manifest: MANIFEST, description: "Upgrade complete", values: OUR_VALUES },
       ]);
       assert.deepStrictEqual(requests.sort(), [
         "GET /api/v1/namespaces/dot-ai/secrets owner=helm,name=dot-ai (metadata)",
@@ -298,7 +303,7 @@ describe("objects of the deployed Helm revision deleted by hand", () => {
       // The name check's own read is covered in release-check.test.ts; here it finds no ClusterRole.
       releaseClusterRole.read = async () => undefined;
       try {
-        const description = await checkHelmRelease({ namespace: "dot-ai", releaseName: "dot-ai" });
+        const { description } = await checkHelmRelease({ namespace: "dot-ai", releaseName: "dot-ai" });
         assert.strictEqual(description, "dot-ai-gateway: re-creates HTTPRoute dot-ai/dot-ai, missing from revision 2");
       } finally {
         Object.assign(helmRevisions, { read: seams.revisions });

@@ -50,6 +50,7 @@ import type { StackOutputs } from "../stacks/outputs";
 import { bundleChartStore } from "../stacks/bundle-chart";
 import { ClusterGatewayApi, clusterGatewayApi } from "../cluster/crd-precheck";
 import { HelmOwner, HelmRevision, helmRevisions, releaseClusterRole } from "../cluster/release-check";
+import { releaseSecret } from "../cluster/migration-check";
 import { ClusterStorage, clusterStorage } from "../cluster/storage-check";
 
 export const PROJECT = "dot-ai-gateway";
@@ -211,6 +212,11 @@ export interface StackSpec {
   releaseClusterRole?: HelmOwner | Error;
   /** The Gateway API the "cluster" already has (default `NO_GATEWAY_API`; an Error: it cannot be read). */
   gatewayApi?: ClusterGatewayApi | Error;
+  /**
+   * The data of the Secret an adopted release's pods read (`migrateFrom`), in the "cluster"
+   * (default none: no such Secret; an Error: it cannot be read).
+   */
+  releaseSecret?: Record<string, string> | Error;
   /** Other stacks a StackReference may read, by fully qualified name; any other name is unknown. */
   stacks?: Record<string, StackOutputsSpec>;
 }
@@ -245,6 +251,7 @@ export async function runProgram(
   releaseClusterRole.read = answer<HelmOwner | undefined>(spec.releaseClusterRole);
   clusterStorage.read = answer(spec.storage ?? STORAGE_OK);
   clusterGatewayApi.read = answer(spec.gatewayApi ?? NO_GATEWAY_API);
+  releaseSecret.read = answer<Record<string, string> | null>(spec.releaseSecret ?? null);
 
   const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
   const drift = checkSdkSeams(monitor);

@@ -17,6 +17,7 @@ import {
 } from "../../components/chart-contract";
 import { readLocalChartVersion } from "../local-chart";
 import { parseGatewayDuration } from "../validators";
+import { checkMigrationNames, readMigration } from "./migration";
 import { ConfigReader, removeCommand, setCommand } from "./reader";
 import { AGENT_ACCESS_KINDS, AgentAccess, AppConfig, CONFIG_NAMESPACE, apiKeyConfigKey } from "./types";
 
@@ -26,9 +27,19 @@ type ChartConfig = Pick<AppConfig, "chart" | "chartVersion" | "chartIsLocal">;
 export function readApp(r: ConfigReader): AppConfig {
   const aiProvider = r.str("aiProvider", "anthropic");
   const chart = readChart(r);
+  const migration = readMigration(r);
+  const names = {
+    namespace: r.dnsLabel("namespace", migration?.namespace ?? "dot-ai", "namespace name"),
+    releaseName: r.dnsLabel(
+      "releaseName",
+      migration?.releaseName ?? "dot-ai",
+      "Helm release name",
+      MAX_RELEASE_NAME_LENGTH,
+    ),
+  };
+  if (migration) checkMigrationNames(r, migration, names);
   return {
-    namespace: r.dnsLabel("namespace", "dot-ai", "namespace name"),
-    releaseName: r.dnsLabel("releaseName", "dot-ai", "Helm release name", MAX_RELEASE_NAME_LENGTH),
+    ...names,
     ...chart,
     aiProvider,
     aiModel: r.optional("aiModel"),
@@ -37,6 +48,7 @@ export function readApp(r: ConfigReader): AppConfig {
     timeouts: readTimeouts(r),
     tokenRotation: r.str("tokenRotation", "initial"),
     agentAccess: readAgentAccess(r),
+    ...(migration ? { migration } : {}),
   };
 }
 

@@ -71,6 +71,13 @@ function readCombined(r: ConfigReader): CombinedConfig | undefined {
         setCommand("namespace", "dot-ai"),
       );
     }
+    if (app.migration) {
+      r.report(
+        "migrateFrom",
+        "is set on a creation-pattern stack: the chart renders its own Gateway only with its Ingress off (every version refuses both), so during the move there would be no Gateway for the bridge route to attach to, and turning the Ingress off would cut service before DNS can point at a Gateway",
+        `${setCommand("mode", "reference")} (the bridge route attaches to the shared Gateway, see docs/migration.md)`,
+      );
+    }
     const ctx = { hostname, https, plaintextHttp, releaseName: app.releaseName };
     return { ...common, mode, createdGateway: readCreatedGateway(r, className, ctx) };
   }

@@ -5,6 +5,7 @@
  * The platform stack's outputs are a contract (`PLATFORM_OUTPUTS`, versioned by `platformContract`):
  * `stackOutputs` writes them and `platformFactsFromOutputs` reads them back on the app side.
  */
+import { refuseMigrationOnPlatform } from "./migration";
 import { checkDomain, checkHostname, isCoveredByWildcard, isOneOf, isStringMap } from "../validators";
 import { readCrds } from "./crds";
 import { readGatewayClassName, readSharedGateway } from "./gateway";
@@ -40,6 +41,7 @@ export type PlatformOutputName = (typeof PLATFORM_OUTPUTS)[number];
 
 /** A platform stack: the shared Gateway's settings, with no app to derive anything from. */
 export function readPlatformStack(r: ConfigReader): PlatformStackConfig {
+  refuseMigrationOnPlatform(r);
   const crds = readCrds(r);
   const className = readGatewayClassName(r, "reference");
   const { https, plaintextHttp } = readTransport(r, "Every app on the shared Gateway is");

@@ -91,6 +91,23 @@ export interface AppConfig {
   apiKeyProviders: ApiKeyProvider[];
   /** What the agent may do in the cluster, i.e. whose ServiceAccount the pods run as. */
   agentAccess: AgentAccess;
+  /** A release installed outside this program that the stack takes over (`migrateFrom`). */
+  migration?: Migration;
+}
+
+/**
+ * The phases of a move from Ingress to Gateway API, each one `pulumi up` (docs/migration.md):
+ * `both` keeps the release's Ingress and adds a bridge HTTPRoute for the same host; `gateway` moves
+ * the release to the program's own values (the chart's HTTPRoute, no Ingress).
+ */
+export type MigrationPhase = "both" | "gateway";
+export const MIGRATION_PHASES: readonly MigrationPhase[] = ["both", "gateway"];
+
+/** `migrateFrom` (`<namespace>/<release>`) and `migrationPhase`. */
+export interface Migration {
+  namespace: string;
+  releaseName: string;
+  phase: MigrationPhase;
 }
 
 interface CommonConfig {
@@ -233,6 +250,8 @@ export const CONFIG_KEYS: Readonly<Record<string, string>> = {
   requestTimeout: "HTTPRoute request timeout",
   backendRequestTimeout: "HTTPRoute backend request timeout",
   tokenRotation: "change to generate a new auth token",
+  migrateFrom: "a dot-ai release installed outside this program to take over, <namespace>/<release>",
+  migrationPhase: "with migrateFrom: both (Ingress and a bridge HTTPRoute) | gateway (the chart's HTTPRoute only)",
   ...Object.fromEntries(
     API_KEY_PROVIDERS.map((p) => [apiKeyConfigKey(p), `${p} credential (secret; chart secrets.${p})`]),
   ),

@@ -1,0 +1,247 @@
+/**
+ * Moving a dot-ai installed by the upstream quick start (plain `helm install`, Ingress on, token via
+ * `--set`) to Gateway API, with no gap in service (docs/migration.md): a stack with `migrateFrom`
+ * adopts the release and goes through the phases, `both` (Ingress and a bridge HTTPRoute), then
+ * `gateway` (the chart's HTTPRoute only), then back to `both` (the rollback). While every `up` runs,
+ * the host is polled: there is always the Ingress or an Accepted HTTPRoute for it. The token served
+ * and Qdrant's volume are the ones the quick start made, at every step. Then a 1.25.0 release.
+ */
+import * as assert from "assert";
+import * as crypto from "crypto";
+
+import { KEYS } from "./dot-ai";
+import {
+  EG_CONTROLLER,
+  KubeObject,
+  Running,
+  chartPackage,
+  eventually,
+  exists,
+  kubectl,
+  kubectlJson,
+  pulumi,
+  run,
+  sleep,
+  startPulumi,
+  timeSuite,
+} from "./tools";
+
+const NS = "dot-ai";
+const RELEASE = "dot-ai";
+const HOST = "dot-ai.example.com";
+const PVC = "qdrant-storage-dot-ai-qdrant-0";
+const GATEWAY = { name: "cluster-gateway", namespace: "gateway-system" };
+
+/** `helm install` as the upstream quick start runs it: Ingress on, keys and token via --set. */
+function quickStartInstall(version: string, token: string): void {
+  run("helm", [
+    "install",
+    RELEASE,
+    chartPackage(version),
+    "--namespace",
+    NS,
+    "--create-namespace",
+    "--set",
+    `secrets.anthropic.apiKey=${KEYS[0]}`,
+    "--set",
+    `secrets.openai.apiKey=${KEYS[1]}`,
+    "--set",
+    `secrets.auth.token=${token}`,
+    "--set",
+    "ingress.enabled=true",
+    "--set",
+    "ingress.className=nginx",
+    "--set",
+    `ingress.host=${HOST}`,
+    "--wait",
+    "--timeout",
+    "5m",
+  ]);
+}
+
+/** A new stack adopting the quick start's release, as docs/migration.md sets it up. */
+function adoptingStack(stack: string, version: string): void {
+  pulumi(stack, ["stack", "rm", "--yes", "--force"], { allowFailure: true });
+  pulumi(stack, ["stack", "init"]);
+  const plain: Record<string, string> = {
+    mode: "reference",
+    hostname: HOST,
+    domain: "example.com",
+    gatewayClassName: "eg",
+    clusterIssuer: "letsencrypt-prod",
+    allowedRoutes: "Selector",
+    chart: chartPackage(version),
+    gatewayApiCrdsFile: process.env.GATEWAY_API_CRDS_FILE ?? "",
+    migrateFrom: `${NS}/${RELEASE}`,
+  };
+  pulumi(stack, [
+    "config",
+    "set-all",
+    ...Object.entries(plain).flatMap(([k, v]) => ["--plaintext", `dot-ai-gateway:${k}=${v}`]),
+    "--secret",
+    `dot-ai-gateway:anthropicApiKey=${KEYS[0]}`,
+    "--secret",
+    `dot-ai-gateway:openaiApiKey=${KEYS[1]}`,
+  ]);
+}
+
+const digest = (s: string) => crypto.createHash("sha256").update(s).digest("hex").slice(0, 12);
+
+/** The token dot-ai's pods read: the key their env names, in the Secret it names. */
+function servedToken(): string {
+  const deployment = kubectlJson(["get", "deployment", RELEASE, "-n", NS]);
+  const env = (deployment.spec.template.spec.containers as KubeObject[])
+    .flatMap((c) => (c.env ?? []) as KubeObject[])
+    .find((e) => e.name === "DOT_AI_AUTH_TOKEN");
+  const ref = env?.valueFrom?.secretKeyRef;
+  assert.ok(ref, "dot-ai reads its token from a Secret");
+  const secret = kubectlJson(["get", "secret", ref.name, "-n", NS]);
+  return Buffer.from(secret.data[ref.key], "base64").toString();
+}
+
+function pvcUid(): string {
+  return kubectlJson(["get", "pvc", PVC, "-n", NS]).metadata.uid;
+}
+
+/** What serves the host now: the Ingress, and the HTTPRoutes the shared Gateway has Accepted. */
+function paths(): { ingress: boolean; accepted: string[] } {
+  // On a cluster without the Gateway API yet (the first up installs it), only the Ingress can serve.
+  const both = kubectl(["get", "ingress,httproute", "-n", NS, "-o", "json"], { allowFailure: true });
+  const list = JSON.parse(
+    both.status === 0 ? both.stdout : kubectl(["get", "ingress", "-n", NS, "-o", "json"]).stdout,
+  ) as { items: KubeObject[] };
+  const ingress = list.items.some(
+    (o) => o.kind === "Ingress" && (o.spec.rules ?? []).some((r: KubeObject) => r.host === HOST),
+  );
+  const accepted = list.items
+    .filter((o) => o.kind === "HTTPRoute" && (o.spec.hostnames ?? []).includes(HOST))
+    .filter((o) =>
+      (o.status?.parents ?? []).some(
+        (p: KubeObject) =>
+          p.controllerName === EG_CONTROLLER &&
+          p.parentRef.name === GATEWAY.name &&
+          (p.conditions ?? []).some((c: KubeObject) => c.type === "Accepted" && c.status === "True"),
+      ),
+    )
+    .map((o) => o.metadata.name as string)
+    .sort();
+  return { ingress, accepted };
+}
+
+/** `pulumi up` while the host is sampled; returns the samples where neither path served it. */
+async function upWatched(stack: string): Promise<{ gaps: string[]; samples: number }> {
+  const running: Running = startPulumi(stack, ["up", "--yes", "--skip-preview", "--suppress-progress"]);
+  const gaps: string[] = [];
+  let samples = 0;
+  while (!running.exited) {
+    const now = paths();
+    samples++;
+    if (!now.ingress && now.accepted.length === 0) gaps.push(new Date().toISOString());
+    await sleep(100);
+  }
+  const res = await running.done;
+  assert.strictEqual(res.status, 0, (res.stdout + res.stderr).slice(-4000));
+  console.log(`      [migration] ${samples} samples during up, ${gaps.length} without a path`);
+  return { gaps, samples };
+}
+
+function noChanges(stack: string): void {
+  const res = pulumi(stack, ["preview", "--expect-no-changes", "--suppress-progress"], { allowFailure: true });
+  assert.strictEqual(res.status, 0, (res.stdout + res.stderr).slice(-4000));
+}
+
+function helmRevisions(): { version: number; status: string }[] {
+  const list = kubectlJson<{ items: KubeObject[] }>(["get", "secret", "-n", NS, "-l", `owner=helm,name=${RELEASE}`]);
+  return list.items.map((s) => ({ version: Number(s.metadata.labels.version), status: s.metadata.labels.status }));
+}
+
+async function removeAll(stack: string): Promise<void> {
+  pulumi(stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"], { allowFailure: true });
+  pulumi(stack, ["stack", "rm", "--yes", "--force"], { allowFailure: true });
+  run("helm", ["uninstall", RELEASE, "-n", NS, "--wait"], { allowFailure: true });
+  run("kubectl", ["delete", "namespace", NS, GATEWAY.namespace, "--ignore-not-found", "--wait=false"]);
+  await eventually(`namespaces ${NS}, ${GATEWAY.namespace} to be deleted`, () =>
+    [NS, GATEWAY.namespace].every((n) => !exists(["namespace", n])),
+  );
+}
+
+describe("migration from Ingress, chart 2.2.2 installed by the quick start", () => {
+  timeSuite("migration 2.2.2");
+  const STACK = "migrate";
+  const token = crypto.randomBytes(24).toString("hex");
+  let uid = "";
+
+  before(async () => {
+    await removeAll(STACK);
+    quickStartInstall("2.2.2", token);
+    uid = pvcUid();
+    assert.strictEqual(servedToken(), token);
+    adoptingStack(STACK, "2.2.2");
+  });
+  after(() => removeAll(STACK));
+
+  it("preview before adopting: the release is imported and its change is shown, nothing is written", () => {
+    const revisions = helmRevisions();
+    const res = pulumi(STACK, ["preview", "--diff", "--suppress-progress"]);
+    assert.match(res.stdout, /import/i, res.stdout.slice(-3000));
+    assert.match(res.stdout, /dot-ai-release/);
+    assert.match(res.stdout, /dot-ai-bridge-route/);
+    assert.deepStrictEqual(helmRevisions(), revisions, "preview changed no revision");
+    assert.deepStrictEqual(paths(), { ingress: true, accepted: [] });
+  });
+
+  it("phase both: the release is adopted with its token and data, its Ingress stays, the bridge route is Accepted; never a gap", async () => {
+    const { gaps } = await upWatched(STACK);
+    assert.deepStrictEqual(gaps, [], "a moment with neither the Ingress nor an Accepted route");
+    assert.deepStrictEqual(paths(), { ingress: true, accepted: [`${RELEASE}-bridge`] });
+    assert.strictEqual(digest(servedToken()), digest(token), "the token the quick start set is served");
+    assert.strictEqual(pvcUid(), uid, "Qdrant's volume is the same claim");
+    const revisions = helmRevisions();
+    assert.strictEqual(revisions.filter((r) => r.status === "deployed").length, 1, JSON.stringify(revisions));
+    noChanges(STACK);
+  });
+
+  it("phase gateway: the chart's route replaces the bridge and the Ingress; never a gap; then no changes", async () => {
+    pulumi(STACK, ["config", "set", "dot-ai-gateway:migrationPhase", "gateway"]);
+    const { gaps } = await upWatched(STACK);
+    assert.deepStrictEqual(gaps, [], "a moment with neither the Ingress nor an Accepted route");
+    assert.deepStrictEqual(paths(), { ingress: false, accepted: [RELEASE] });
+    assert.ok(!exists(["httproute", `${RELEASE}-bridge`, "-n", NS]), "the bridge route is gone");
+    assert.strictEqual(digest(servedToken()), digest(token));
+    assert.strictEqual(pvcUid(), uid);
+    noChanges(STACK);
+  });
+
+  it("rollback to phase both: the Ingress is back, then the chart's route goes; never a gap", async () => {
+    pulumi(STACK, ["config", "set", "dot-ai-gateway:migrationPhase", "both"]);
+    const { gaps } = await upWatched(STACK);
+    assert.deepStrictEqual(gaps, [], "a moment with neither the Ingress nor an Accepted route");
+    assert.deepStrictEqual(paths(), { ingress: true, accepted: [`${RELEASE}-bridge`] });
+    assert.strictEqual(digest(servedToken()), digest(token));
+    assert.strictEqual(pvcUid(), uid);
+    noChanges(STACK);
+  });
+});
+
+describe("migration from Ingress, chart 1.25.0 installed by the quick start", () => {
+  timeSuite("migration 1.25.0");
+  const STACK = "migrate-125";
+  const token = crypto.randomBytes(24).toString("hex");
+
+  before(async () => {
+    await removeAll(STACK);
+    quickStartInstall("1.25.0", token);
+    adoptingStack(STACK, "1.25.0");
+  });
+  after(() => removeAll(STACK));
+
+  it("adopted in phase both: same token and volume, Ingress and bridge route, then no changes", async () => {
+    const uid = pvcUid();
+    const { gaps } = await upWatched(STACK);
+    assert.deepStrictEqual(gaps, []);
+    assert.deepStrictEqual(paths(), { ingress: true, accepted: [`${RELEASE}-bridge`] });
+    assert.strictEqual(digest(servedToken()), digest(token));
+    assert.strictEqual(pvcUid(), uid);
+    noChanges(STACK);
+  });
+});
