@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { waitForRouteAccepted } from "./await";
 import { SERVICE_PORT } from "./chart-contract";
+export { bridgeRouteName } from "./chart-contract";
 import { GATEWAY_API_GROUP } from "./gateway-api";
 
 /** Where the bridge route attaches and what it serves. */
@@ -18,11 +19,6 @@ export interface BridgeRouteArgs {
   readonly timeouts: { readonly request: string; readonly backendRequest: string };
   /** How long `pulumi up` waits for the Gateway to accept the route. */
   readonly timeoutSeconds: number;
-}
-
-/** The route's name beside the chart's: `<fullname>-bridge`. */
-export function bridgeRouteName(fullname: string): string {
-  return `${fullname}-bridge`;
 }
 
 /**

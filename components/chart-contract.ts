@@ -143,6 +143,14 @@ export function managedProvidersOf(version: string): string[] {
     .map(([name]) => name);
 }
 
+/**
+ * The name of the program's bridge HTTPRoute beside the chart's own (docs/migration.md): never the
+ * chart's name, which Helm creates when the release moves to Gateway API.
+ */
+export function bridgeRouteName(fullname: string): string {
+  return `${fullname}-bridge`;
+}
+
 /** The port of the chart's Service (templates/service.yaml, every version). */
 export const SERVICE_PORT = 3456;
 

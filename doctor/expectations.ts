@@ -15,6 +15,7 @@ import {
   chartFullname,
   qdrantClaimName,
   qdrantStatefulSetName,
+  bridgeRouteName,
 } from "../components/chart-contract";
 import type { ConfigResult } from "../stacks/config";
 
@@ -183,6 +184,8 @@ interface AppSettings {
   apiKeyProviders: readonly (keyof typeof SECRET_ENTRIES)[];
   qdrantUrl?: string;
   timeouts: { request: string; backendRequest: string };
+  /** A release being moved from Ingress (`migrateFrom`): in phase `both` the bridge route serves. */
+  migration?: { phase: "both" | "gateway" };
 }
 
 function appExpectations(app: AppSettings, externalDnsHostname: string | undefined): AppExpectations {
@@ -192,7 +195,8 @@ function appExpectations(app: AppSettings, externalDnsHostname: string | undefin
     namespace: app.namespace,
     releaseName: app.releaseName,
     chartVersion: app.chartVersion,
-    routeName: fullname,
+    // While the release's Ingress still serves, the program's bridge route is the Gateway path.
+    routeName: app.migration?.phase === "both" ? bridgeRouteName(fullname) : fullname,
     serviceName: fullname,
     servicePort: SERVICE_PORT,
     deployments: chartDeployments(version, app.releaseName),

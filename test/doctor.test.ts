@@ -290,6 +290,12 @@ const NONE = new Map<string, CheckResult>();
 
 describe("doctor", () => {
   describe("reads what to expect from the stack's configuration and outputs", () => {
+    it("a release moving from Ingress: the bridge route serves in phase both, the chart's in phase gateway", () => {
+      assert.strictEqual(expectations("prod", { migrateFrom: "dot-ai/dot-ai" }).app?.routeName, "dot-ai-bridge");
+      const moved = expectations("prod", { migrateFrom: "dot-ai/dot-ai", migrationPhase: "gateway" });
+      assert.strictEqual(moved.app?.routeName, "dot-ai");
+    });
+
     it("prod: the shared Gateway, its wildcard Secret, chart 2.2.2's two Deployments, the bundled Qdrant, three keys", () => {
       const x = expectations("prod");
       assert.deepStrictEqual(x.gateway, {

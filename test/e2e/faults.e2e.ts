@@ -612,6 +612,90 @@ describe("faults", () => {
     });
   });
 
+  describe("killed after Helm installed dot-ai, before the state recorded it", () => {
+    const HEAL = { stack: "faults-heal", namespace: "faults-heal", release: "dot-ai-heal" };
+    after(async () => {
+      pulumi(HEAL.stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"], { allowFailure: true });
+      pulumi(HEAL.stack, ["stack", "rm", "--yes", "--force"], { allowFailure: true });
+      await eventually(`namespace ${HEAL.namespace} to be deleted`, () => !exists(["namespace", HEAL.namespace]));
+    });
+
+    it("SIGKILL to the first up's process group while Helm installs: the orphaned provider finishes; after cancel and refresh --clear-pending-creates, up imports the release (same token, one revision), then a clean preview", async () => {
+      freshStack(HEAL.stack, {
+        mode: "creation",
+        hostname: "dot-ai.heal.example.com",
+        namespace: HEAL.namespace,
+        releaseName: HEAL.release,
+        gatewayClassName: "eg",
+        https: "false",
+        allowPlaintextHttp: "true",
+      });
+      const run = startPulumi(HEAL.stack, ["up", "--yes", "--skip-preview"]);
+      const creating = await whileRunning(
+        run,
+        () =>
+          /Release dot-ai-release creating/.test(run.stdout) &&
+          pendingOperations(HEAL.stack).includes("creating kubernetes:helm.sh/v3:Release"),
+        120_000,
+        100,
+      );
+      // As a user's Ctrl-\ or an OOM kill of the CLI: its process group only. The provider runs in
+      // a group of its own and, orphaned, finishes Helm's install.
+      if (run.child.pid !== undefined) process.kill(-run.child.pid, "SIGKILL");
+      await run.done;
+      assert.ok(creating, run.stdout.slice(-2000));
+      await eventually(
+        `Helm release ${HEAL.release} deployed by the orphaned provider`,
+        () => helmRelease(HEAL.namespace, HEAL.release).status === "deployed",
+      );
+      const killed = JSON.parse(pulumi(HEAL.stack, ["stack", "export", "--show-secrets"]).stdout);
+      assert.ok(pendingOperationsOf(killed).includes("creating kubernetes:helm.sh/v3:Release"));
+      const password = (killed.deployment?.resources ?? []).find(
+        (r: KubeObject) => r.type === "random:index/randomPassword:RandomPassword",
+      )?.outputs?.result;
+      const tokenBefore: string = typeof password === "string" ? password : JSON.parse(password.plaintext);
+
+      // The recovery docs/faults.md gives for any interrupted update (before, the up still failed
+      // with "cannot re-use a name that is still in use").
+      pulumi(HEAL.stack, ["cancel", "--yes"], { allowFailure: true });
+      pulumi(HEAL.stack, ["refresh", "--yes", "--clear-pending-creates", "--suppress-progress"]);
+      const res = timed("up after the kill", () => pulumiUp(HEAL.stack, [], { allowFailure: true }));
+      assert.strictEqual(res.status, 0, output(res).slice(-3000));
+      assert.match(output(res), /import/i, "the release the orphaned provider installed is imported");
+      console.log(
+        `      [faults] ${
+          output(res)
+            .match(/Resources:[\s\S]*?Duration/)?.[0]
+            .replace(/\s+/g, " ") ?? ""
+        }`,
+      );
+      const after = JSON.parse(pulumi(HEAL.stack, ["stack", "export"]).stdout);
+      assert.deepStrictEqual(after.deployment?.pending_operations ?? [], [], "no pending operation left");
+      assert.strictEqual(secretToken(HEAL.namespace), tokenBefore, "the token made before the kill");
+      assert.strictEqual(outputToken(HEAL.stack), tokenBefore);
+      // The import reads the release as Helm records it (chart name, not the package's path, …), so
+      // the engine follows it with an update: one more revision, the same values and pods.
+      const revisions = kubectlJson<{ items: KubeObject[] }>([
+        "get",
+        "secret",
+        "-n",
+        HEAL.namespace,
+        "-l",
+        `owner=helm,name=${HEAL.release}`,
+      ]).items.map((i) => i.metadata.labels.status as string);
+      console.log(`      [faults] revisions after the heal: ${revisions.join(", ")}`);
+      assert.deepStrictEqual(
+        revisions.filter((r) => r !== "superseded"),
+        ["deployed"],
+        "one deployed revision, none pending or failed",
+      );
+      const clean = pulumi(HEAL.stack, ["preview", "--expect-no-changes", "--suppress-progress"], {
+        allowFailure: true,
+      });
+      assert.strictEqual(clean.status, 0, output(clean).slice(-3000));
+    });
+  });
+
   describe("a deployed stack", () => {
     const hostnames = ["dot-ai.faults.example.com", "dot-ai-2.faults.example.com", "dot-ai-3.faults.example.com"];
     before(() => {
