@@ -285,6 +285,12 @@ describe("taking over a release installed by the upstream quick start (migrateFr
         says: /migrateFrom names 'apps'/,
       },
       {
+        what: "a host the shared Gateway's wildcard certificate does not cover",
+        spec: prodSpec({ migrateFrom: "dot-ai/dot-ai", hostname: "dot-ai.other.org", domain: "example.com" }),
+        key: "domain",
+        says: /does not cover hostname 'dot-ai\.other\.org'/,
+      },
+      {
         what: "the creation pattern (no Gateway while the Ingress serves)",
         spec: devSpec({ migrateFrom: "dot-ai/dot-ai" }),
         key: "migrateFrom",

@@ -340,10 +340,8 @@ function assertOneDeployedRelease(namespace: string): void {
   );
 }
 
-/** SIGKILL to the pulumi CLI and every process under it (the engine's plugins run in their own groups). */
-function killTree(running: Running): void {
-  const root = running.child.pid;
-  if (root === undefined) return;
+/** A process and every process under it, from /proc. */
+function processTree(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -361,13 +359,23 @@ function killTree(running: Running): void {
     for (const c of children.get(pid) ?? []) walk(c);
   };
   walk(root);
-  for (const pid of tree) {
+  return tree;
+}
+
+function killAll(pids: number[]): void {
+  for (const pid of pids) {
     try {
       process.kill(pid, "SIGKILL");
     } catch {
       // already gone
     }
   }
+}
+
+/** SIGKILL to the pulumi CLI and every process under it (the engine's plugins run in their own groups). */
+function killTree(running: Running): void {
+  const root = running.child.pid;
+  if (root !== undefined) killAll(processTree(root));
 }
 
 /**
@@ -511,6 +519,97 @@ describe("faults", () => {
     });
   });
 
+  describe("killed after Helm installed dot-ai, before the state recorded it", () => {
+    const HEAL = { stack: "faults-heal", namespace: "faults-heal", release: "dot-ai-heal" };
+    /** The processes under the killed CLI: its orphaned provider would otherwise outlive the suite. */
+    let orphans: number[] = [];
+    after(async () => {
+      killAll(orphans);
+      pulumi(HEAL.stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"], { allowFailure: true });
+      pulumi(HEAL.stack, ["stack", "rm", "--yes", "--force"], { allowFailure: true });
+      await eventually(`namespace ${HEAL.namespace} to be deleted`, () => !exists(["namespace", HEAL.namespace]));
+    });
+
+    it("SIGKILL to the first up's process group while Helm installs: the orphaned provider finishes; after cancel and refresh --clear-pending-creates, up imports the release (same token, one revision), then a clean preview", async () => {
+      freshStack(HEAL.stack, {
+        mode: "creation",
+        hostname: "dot-ai.heal.example.com",
+        namespace: HEAL.namespace,
+        releaseName: HEAL.release,
+        gatewayClassName: "eg",
+        https: "false",
+        allowPlaintextHttp: "true",
+      });
+      const run = startPulumi(HEAL.stack, ["up", "--yes", "--skip-preview"]);
+      const creating = await whileRunning(
+        run,
+        () =>
+          /Release dot-ai-release creating/.test(run.stdout) &&
+          pendingOperations(HEAL.stack).includes("creating kubernetes:helm.sh/v3:Release"),
+        120_000,
+        100,
+      );
+      // As a user's Ctrl-\ or an OOM kill of the CLI: its process group only. The provider runs in
+      // a group of its own and, orphaned, finishes Helm's install.
+      if (run.child.pid !== undefined) {
+        orphans = processTree(run.child.pid).slice(1);
+        process.kill(-run.child.pid, "SIGKILL");
+      }
+      await run.done;
+      assert.ok(creating, run.stdout.slice(-2000));
+      await eventually(
+        `Helm release ${HEAL.release} deployed by the orphaned provider`,
+        () => helmRelease(HEAL.namespace, HEAL.release).status === "deployed",
+      );
+      killAll(orphans);
+      const killed = JSON.parse(pulumi(HEAL.stack, ["stack", "export", "--show-secrets"]).stdout);
+      assert.ok(pendingOperationsOf(killed).includes("creating kubernetes:helm.sh/v3:Release"));
+      const password = (killed.deployment?.resources ?? []).find(
+        (r: KubeObject) => r.type === "random:index/randomPassword:RandomPassword",
+      )?.outputs?.result;
+      const tokenBefore: string = typeof password === "string" ? password : JSON.parse(password.plaintext);
+
+      // The recovery docs/faults.md gives for any interrupted update (before, the up still failed
+      // with "cannot re-use a name that is still in use").
+      pulumi(HEAL.stack, ["cancel", "--yes"], { allowFailure: true });
+      pulumi(HEAL.stack, ["refresh", "--yes", "--clear-pending-creates", "--suppress-progress"]);
+      const res = timed("up after the kill", () => pulumiUp(HEAL.stack, [], { allowFailure: true }));
+      assert.strictEqual(res.status, 0, output(res).slice(-3000));
+      assert.match(output(res), /import/i, "the release the orphaned provider installed is imported");
+      console.log(
+        `      [faults] ${
+          output(res)
+            .match(/Resources:[\s\S]*?Duration/)?.[0]
+            .replace(/\s+/g, " ") ?? ""
+        }`,
+      );
+      const after = JSON.parse(pulumi(HEAL.stack, ["stack", "export"]).stdout);
+      assert.deepStrictEqual(after.deployment?.pending_operations ?? [], [], "no pending operation left");
+      assert.strictEqual(secretToken(HEAL.namespace), tokenBefore, "the token made before the kill");
+      assert.strictEqual(outputToken(HEAL.stack), tokenBefore);
+      // The import reads the release as Helm records it (chart name, not the package's path, …), so
+      // the engine follows it with an update: one more revision, the same values and pods.
+      const revisions = kubectlJson<{ items: KubeObject[] }>([
+        "get",
+        "secret",
+        "-n",
+        HEAL.namespace,
+        "-l",
+        `owner=helm,name=${HEAL.release}`,
+      ]).items.map((i) => i.metadata.labels.status as string);
+      console.log(`      [faults] revisions after the heal: ${revisions.join(", ")}`);
+      assert.deepStrictEqual(
+        revisions.filter((r) => r !== "superseded"),
+        ["deployed"],
+        "one deployed revision, none pending or failed",
+      );
+      const clean = pulumi(HEAL.stack, ["preview", "--expect-no-changes", "--suppress-progress"], {
+        allowFailure: true,
+      });
+      assert.strictEqual(clean.status, 0, output(clean).slice(-3000));
+    });
+  });
+
   describe("Gateway API CRDs someone else installed", () => {
     it(`the same release (${release}) applied with kubectl --server-side, with the policy: up leaves them, drops the bundle's release from its state (retained), no field conflict`, () => {
       const uids = crdUids();
@@ -609,90 +708,6 @@ describe("faults", () => {
       }
       assert.ok(!exists(["namespace", REF_NS.app]));
       assert.deepStrictEqual(stateTypes(REF_STACK), []);
-    });
-  });
-
-  describe("killed after Helm installed dot-ai, before the state recorded it", () => {
-    const HEAL = { stack: "faults-heal", namespace: "faults-heal", release: "dot-ai-heal" };
-    after(async () => {
-      pulumi(HEAL.stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"], { allowFailure: true });
-      pulumi(HEAL.stack, ["stack", "rm", "--yes", "--force"], { allowFailure: true });
-      await eventually(`namespace ${HEAL.namespace} to be deleted`, () => !exists(["namespace", HEAL.namespace]));
-    });
-
-    it("SIGKILL to the first up's process group while Helm installs: the orphaned provider finishes; after cancel and refresh --clear-pending-creates, up imports the release (same token, one revision), then a clean preview", async () => {
-      freshStack(HEAL.stack, {
-        mode: "creation",
-        hostname: "dot-ai.heal.example.com",
-        namespace: HEAL.namespace,
-        releaseName: HEAL.release,
-        gatewayClassName: "eg",
-        https: "false",
-        allowPlaintextHttp: "true",
-      });
-      const run = startPulumi(HEAL.stack, ["up", "--yes", "--skip-preview"]);
-      const creating = await whileRunning(
-        run,
-        () =>
-          /Release dot-ai-release creating/.test(run.stdout) &&
-          pendingOperations(HEAL.stack).includes("creating kubernetes:helm.sh/v3:Release"),
-        120_000,
-        100,
-      );
-      // As a user's Ctrl-\ or an OOM kill of the CLI: its process group only. The provider runs in
-      // a group of its own and, orphaned, finishes Helm's install.
-      if (run.child.pid !== undefined) process.kill(-run.child.pid, "SIGKILL");
-      await run.done;
-      assert.ok(creating, run.stdout.slice(-2000));
-      await eventually(
-        `Helm release ${HEAL.release} deployed by the orphaned provider`,
-        () => helmRelease(HEAL.namespace, HEAL.release).status === "deployed",
-      );
-      const killed = JSON.parse(pulumi(HEAL.stack, ["stack", "export", "--show-secrets"]).stdout);
-      assert.ok(pendingOperationsOf(killed).includes("creating kubernetes:helm.sh/v3:Release"));
-      const password = (killed.deployment?.resources ?? []).find(
-        (r: KubeObject) => r.type === "random:index/randomPassword:RandomPassword",
-      )?.outputs?.result;
-      const tokenBefore: string = typeof password === "string" ? password : JSON.parse(password.plaintext);
-
-      // The recovery docs/faults.md gives for any interrupted update (before, the up still failed
-      // with "cannot re-use a name that is still in use").
-      pulumi(HEAL.stack, ["cancel", "--yes"], { allowFailure: true });
-      pulumi(HEAL.stack, ["refresh", "--yes", "--clear-pending-creates", "--suppress-progress"]);
-      const res = timed("up after the kill", () => pulumiUp(HEAL.stack, [], { allowFailure: true }));
-      assert.strictEqual(res.status, 0, output(res).slice(-3000));
-      assert.match(output(res), /import/i, "the release the orphaned provider installed is imported");
-      console.log(
-        `      [faults] ${
-          output(res)
-            .match(/Resources:[\s\S]*?Duration/)?.[0]
-            .replace(/\s+/g, " ") ?? ""
-        }`,
-      );
-      const after = JSON.parse(pulumi(HEAL.stack, ["stack", "export"]).stdout);
-      assert.deepStrictEqual(after.deployment?.pending_operations ?? [], [], "no pending operation left");
-      assert.strictEqual(secretToken(HEAL.namespace), tokenBefore, "the token made before the kill");
-      assert.strictEqual(outputToken(HEAL.stack), tokenBefore);
-      // The import reads the release as Helm records it (chart name, not the package's path, …), so
-      // the engine follows it with an update: one more revision, the same values and pods.
-      const revisions = kubectlJson<{ items: KubeObject[] }>([
-        "get",
-        "secret",
-        "-n",
-        HEAL.namespace,
-        "-l",
-        `owner=helm,name=${HEAL.release}`,
-      ]).items.map((i) => i.metadata.labels.status as string);
-      console.log(`      [faults] revisions after the heal: ${revisions.join(", ")}`);
-      assert.deepStrictEqual(
-        revisions.filter((r) => r !== "superseded"),
-        ["deployed"],
-        "one deployed revision, none pending or failed",
-      );
-      const clean = pulumi(HEAL.stack, ["preview", "--expect-no-changes", "--suppress-progress"], {
-        allowFailure: true,
-      });
-      assert.strictEqual(clean.status, 0, output(clean).slice(-3000));
     });
   });
 
