@@ -6,7 +6,7 @@
 #   pulumi up     : from empty (the CRD bundle, namespaces, token, Secret, release, in dev waited
 #                   for until the chart's Gateway is Programmed; in prod also the Certificate, the
 #                   shared Gateway and the ReferenceGrant, waited for until Ready and Programmed)
-#   preview       : a no-op `pulumi preview` right after (and the stack's state size)
+#   preview       : a no-op `pulumi preview` right after, the median of three (and the stack's state size)
 #   manual        : what the guide does by hand, with the very objects and values the program
 #                   created (read back from the cluster and `helm get values`): kubectl apply of
 #                   the bundle and the objects, `kubectl wait` for the Certificate Ready (dev's own,
@@ -79,6 +79,17 @@ timed() {
   run "$@"
   printf -v "$var" '%s' "$(elapsed "$t0" "$(now)")"
 }
+# median VAR LOG CMD... : VAR gets the median wall time of three runs of CMD. One sample of a no-op
+# preview varies by a second or more with what the controllers are doing at that moment (the same
+# program's preview took 1.2 s in one run and 3.0 s in the next); the median of three does not.
+median() {
+  local var=$1 log=$2 a b c
+  shift 2
+  timed a "$log" "$@"
+  timed b "$log" "$@"
+  timed c "$log" "$@"
+  printf -v "$var" '%s' "$(printf '%s\n' "$a" "$b" "$c" | sort -g | sed -n 2p)"
+}
 # traced NAME CMD... : CMD (a pulumi command) with tracing and the Node.js probe; prints its breakdown.
 traced() {
   local name=$1
@@ -132,7 +143,7 @@ for stack in "${stacks[@]}"; do
   state[$stack]=$("${p[@]}" stack export | wc -c)
   say "$stack: no-op pulumi preview"
   load[$stack]+="/$(loadavg)"
-  timed "preview[$stack]" "$WORK/$stack-preview.log" "${p[@]}" preview --expect-no-changes --suppress-progress
+  median "preview[$stack]" "$WORK/$stack-preview.log" "${p[@]}" preview --expect-no-changes --suppress-progress
   say "$stack: traced no-op preview, for the breakdown"
   traced "$stack-preview-traced" "${p[@]}" preview --expect-no-changes --suppress-progress
   helm get values dot-ai -n dot-ai -o yaml >"$WORK/$stack-values.yaml"
@@ -177,11 +188,11 @@ if $floor; then
   say "floor: provider and one Namespace"
   floor_load="$(loadavg)"
   timed floor_ns_up "$WORK/floor-up.log" "${f[@]}" up --yes --skip-preview --suppress-progress
-  timed floor_ns_preview "$WORK/floor-preview.log" "${f[@]}" preview --expect-no-changes --suppress-progress
+  median floor_ns_preview "$WORK/floor-preview.log" "${f[@]}" preview --expect-no-changes --suppress-progress
   say "floor: the same with the bundle's CRDs"
   "${f[@]}" config set crds true
   timed floor_crds_up "$WORK/floor-crds-up.log" "${f[@]}" up --yes --skip-preview --suppress-progress
-  timed floor_crds_preview "$WORK/floor-crds-preview.log" "${f[@]}" preview --expect-no-changes --suppress-progress
+  median floor_crds_preview "$WORK/floor-crds-preview.log" "${f[@]}" preview --expect-no-changes --suppress-progress
   run "$WORK/floor-destroy.log" "${f[@]}" destroy --yes --skip-preview --suppress-progress
   empty_cluster
   say "floor: kubectl apply of the bundle"
