@@ -587,8 +587,8 @@ describe("faults", () => {
       assert.deepStrictEqual(after.deployment?.pending_operations ?? [], [], "no pending operation left");
       assert.strictEqual(secretToken(HEAL.namespace), tokenBefore, "the token made before the kill");
       assert.strictEqual(outputToken(HEAL.stack), tokenBefore);
-      // The engine follows the import with an update (the release as read differs from the
-      // program's inputs somewhere): one more revision, with the values the killed run installed.
+      // The engine follows the import with an update of what Helm does not record (the chart's
+      // path, the timeout): one more revision, with the values the killed run installed.
       const revisions = kubectlJson<{ items: KubeObject[] }>([
         "get",
         "secret",
