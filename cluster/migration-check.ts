@@ -8,10 +8,13 @@
  */
 import * as semver from "semver";
 
+import { unmanagedValues } from "../components/chart-values";
+import { secretPaths } from "../components/secret-values";
 import {
   AUTH_KEY_NAME,
   ApiKeyProvider,
   MIN_CHART_VERSION,
+  isBelowFloor,
   SECRETS_NAME,
   SECRET_ENTRIES,
   secretEntriesOf,
@@ -31,8 +34,8 @@ export interface AdoptedRelease {
    * paths serve, and to restore it on a rollback.
    */
   ingress: Record<string, unknown>;
-  /** The release's values for keys this program does not manage (dex, resources, …), kept as they are. */
-  kept: Record<string, unknown>;
+  /** The release's values; those for keys this program does not set are kept (see `unmanagedValues`). */
+  values: Record<string, unknown>;
 }
 
 /** What the stack says about itself that the adopted release must agree with. */
@@ -46,18 +49,6 @@ export interface MigrationTarget {
   /** The chart version the stack moves the release to. */
   chartVersion: string;
 }
-
-/** The top-level values this program sets itself; any other key of an adopted release is kept. */
-export const MANAGED_VALUE_KEYS = [
-  "ai",
-  "deployment",
-  "extraEnv",
-  "gateway",
-  "ingress",
-  "qdrant",
-  "secrets",
-  "serviceAccount",
-] as const;
 
 /** The chart's default host for its Ingress (every version since 0.170.0). */
 const CHART_DEFAULT_INGRESS_HOST = "dot-ai.127.0.0.1.nip.io";
@@ -93,7 +84,7 @@ export async function checkMigration(
     problems.push(
       `Its chart is ${chart ? `'${chart.name}' ${chart.version}` : "unknown"}, not dot-ai.\n     Fix: ${setCommand("migrateFrom", "<namespace>/<release>")} naming the dot-ai release (\`helm list -A\`)`,
     );
-  } else if (!semver.valid(chart.version) || semver.lt(chart.version, MIN_CHART_VERSION)) {
+  } else if (!semver.valid(chart.version) || isBelowFloor(chart.version)) {
     problems.push(
       `Its chart is dot-ai ${chart.version}, older than ${MIN_CHART_VERSION}, the oldest whose values this program knows (older charts have no Gateway API support to move to).\n     Fix: upgrade it in place first, keeping its values, then run pulumi up again:\n       helm upgrade ${releaseName} oci://ghcr.io/vfarcic/dot-ai/charts/dot-ai --version ${MIN_CHART_VERSION} -n ${namespace} --reuse-values`,
     );
@@ -103,6 +94,12 @@ export async function checkMigration(
   if (ingress.enabled === true && host !== target.hostname) {
     problems.push(
       `Its Ingress serves host ${host}, but this stack's hostname is ${target.hostname}: the bridge route and then the chart's route would serve another host than the one clients use.\n     Fix: ${setCommand("hostname", host)}`,
+    );
+  }
+  const credentials = secretPaths(unmanagedValues(values), false);
+  if (credentials.length > 0) {
+    problems.push(
+      `Its values hold credentials at ${credentials.join(", ")}. The program keeps the values it does not set itself, so they would sit in plaintext in the stack's state (and already sit in Helm's record).\n     Fix: move them into a Secret the chart references (e.g. dex.configSecret, dex.envFrom), with helm upgrade ${releaseName} -n ${namespace} --reuse-values --set <key>=null, then run pulumi up again`,
     );
   }
   if (record(values.dex).enabled === true && !target.https) {
@@ -139,13 +136,10 @@ export async function checkMigration(
   }
   if (problems.length > 0) refuse(problems);
 
-  const ingressKept = Object.fromEntries(Object.entries(ingress).filter(([k]) => k !== "enabled"));
   // Once adopted, the release's values are this program's: the Ingress they hold is the one kept
   // at adoption (the phases flip only `enabled`).
-  const kept = Object.fromEntries(
-    Object.entries(values).filter(([k]) => !(MANAGED_VALUE_KEYS as readonly string[]).includes(k)),
-  );
-  return { token: token as string, ingress: ingressKept, kept };
+  const ingressKept = Object.fromEntries(Object.entries(ingress).filter(([k]) => k !== "enabled"));
+  return { token: token as string, ingress: ingressKept, values };
 }
 
 /** A values map at `value`, or an empty one. */

@@ -6,16 +6,14 @@ import * as random from "@pulumi/random";
 import { AgentAccess, AgentServiceAccount } from "./agent-access";
 import { FORCE_APPLY } from "./apply";
 import { explainSlowWait, gatewayWaitMessage, waitForCondition, waitForRouteAccepted } from "./await";
-import { bridgeHttpRoute, bridgeRouteName } from "./bridge-route";
+import { bridgeHttpRoute } from "./bridge-route";
 import { issuedCertificate } from "./certificate";
 import { ChartGatewayHttpsRedirect } from "./https-redirect";
-import { ApiKeyProvider, SECRETS_NAME, chartFullname } from "./chart-contract";
+import { ApiKeyProvider, SECRETS_NAME, bridgeRouteName, chartFullname } from "./chart-contract";
 import { dependenciesOf, earlierName } from "./names";
-import { ChartSettings, chartValues, secretData, secretsRevision } from "./chart-values";
+import { AdoptedValues, ChartSettings, chartValues, secretData, secretsRevision } from "./chart-values";
 import { GATEWAY_API_GROUP } from "./gateway-api";
-
-/** Helm leaves an object it no longer renders in place when the live object carries this. */
-const HELM_KEEP = { "helm.sh/resource-policy": "keep" } as const;
+import { KEEP_POLICY } from "./crds";
 
 /**
  * Plain strings where a value names objects at registration time (the namespace, the chart and its
@@ -91,16 +89,15 @@ export interface DotAiArgs {
   readonly migration?: AppMigration;
 }
 
-/** What an adopted release's move to Gateway API needs of the component. */
-export interface AppMigration {
+/**
+ * What an adopted release's move to Gateway API needs of the component: what the release keeps of
+ * its values, and the phase. `both`: the Ingress serves and the bridge route opens the Gateway path
+ * first; `gateway`: the chart's route serves, waited for until Accepted (the bridge route, no
+ * longer registered, is deleted after that).
+ */
+export interface AppMigration extends Readonly<AdoptedValues> {
   /** The token the adopted release serves (a secret). */
   readonly token: pulumi.Input<string>;
-  /**
-   * `both`: the Ingress serves and the bridge route opens the Gateway path first; `gateway`: the
-   * chart's route serves, waited for until Accepted (the bridge route, no longer registered, is
-   * deleted after that).
-   */
-  readonly phase: "both" | "gateway";
   /** The Gateway the routes attach to. */
   readonly gateway: { readonly name: string; readonly namespace: string };
   /** How long `pulumi up` waits for a route to be Accepted. */
@@ -212,7 +209,7 @@ export class DotAi extends pulumi.ComponentResource {
           namespace: namespace.metadata.name,
           // An adopted release may have rendered a Secret of this very name; Helm deletes what
           // leaves its manifest unless the live object says `keep`, so this one stays.
-          annotations: { ...FORCE_APPLY, ...(migration ? HELM_KEEP : {}) },
+          annotations: { ...FORCE_APPLY, ...(migration ? KEEP_POLICY : {}) },
         },
         stringData: pulumi.secret(data),
       },
@@ -287,7 +284,17 @@ export class DotAi extends pulumi.ComponentResource {
         createNamespace: false,
         description: args.releaseDescription,
         values: revision.apply((r) =>
-          chartValues(args.chartVersion, { ...args.settings, serviceAccountName: this.agent?.name }, r),
+          chartValues(
+            args.chartVersion,
+            {
+              ...args.settings,
+              serviceAccountName: this.agent?.name,
+              ...(migration
+                ? { adopted: { ingress: migration.ingress, values: migration.values, phase: migration.phase } }
+                : {}),
+            },
+            r,
+          ),
         ),
         timeout: 600,
       },

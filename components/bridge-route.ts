@@ -3,7 +3,6 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { waitForRouteAccepted } from "./await";
 import { SERVICE_PORT } from "./chart-contract";
-export { bridgeRouteName } from "./chart-contract";
 import { GATEWAY_API_GROUP } from "./gateway-api";
 
 /** Where the bridge route attaches and what it serves. */

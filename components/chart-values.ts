@@ -48,14 +48,29 @@ export interface ChartSettings {
 export interface AdoptedValues {
   /** Its `ingress` values (without `enabled`), kept for the Ingress and for a rollback to it. */
   ingress: Record<string, unknown>;
-  /** Its values for keys this program does not set (dex, resources, …). */
-  kept: Record<string, unknown>;
+  /** Its values: those for keys this program does not set (dex, resources, …) are kept. */
+  values: Record<string, unknown>;
   /**
-   * `ingress`: its Ingress serves (the chart renders no Gateway API object then: every version
+   * `both`: its Ingress serves (the chart renders no Gateway API object then: every version
    * refuses both); `gateway`: the program's Gateway wiring, the Ingress off.
    */
-  serves: "ingress" | "gateway";
+  phase: "both" | "gateway";
 }
+
+/**
+ * The top-level values `chartValues` may set; an adopted release keeps its values for every other
+ * key. (test/chart-values.test.ts checks that `chartValues` sets no key outside this list.)
+ */
+const MANAGED_VALUE_KEYS: readonly string[] = [
+  "ai",
+  "deployment",
+  "extraEnv",
+  "gateway",
+  "ingress",
+  "qdrant",
+  "secrets",
+  "serviceAccount",
+];
 
 /** Environment variable whose change rolls the pods when the Secret's content changes. */
 export const SECRETS_REVISION_ENV = "DOT_AI_SECRETS_REVISION";
@@ -100,10 +115,9 @@ export function chartValues(
   for (const entry of secretEntriesOf(version)) secrets[entry] = { keyName: SECRET_ENTRIES[entry].keyName };
 
   const adopted = settings.adopted;
-  const servesIngress = adopted?.serves === "ingress";
+  const servesIngress = adopted?.phase === "both";
   return {
-    // Program keys win over what an adopted release had.
-    ...adopted?.kept,
+    ...unmanagedValues(adopted?.values ?? {}),
     ...(hasDeploymentMethod(version) ? { deployment: { method: "standard" } } : {}),
     ingress: { ...adopted?.ingress, enabled: servesIngress },
     ai: settings.aiModel
@@ -115,6 +129,11 @@ export function chartValues(
     ...(settings.serviceAccountName ? { serviceAccount: { create: false, name: settings.serviceAccountName } } : {}),
     extraEnv: [{ name: SECRETS_REVISION_ENV, value: secretsRevision }],
   };
+}
+
+/** The values of an adopted release that the program does not set, and so keeps as they are. */
+export function unmanagedValues(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([key]) => !MANAGED_VALUE_KEYS.includes(key)));
 }
 
 /** The Secret's data, under exactly the key names the chart is told to read. */

@@ -46,6 +46,12 @@ export interface ManifestObject {
   [key: string]: unknown;
 }
 
+/**
+ * Helm leaves an object it no longer renders (or uninstalls) in place when the live object carries
+ * this annotation.
+ */
+export const KEEP_POLICY = { "helm.sh/resource-policy": "keep" } as const;
+
 /** Helm's ownership metadata keys: which release an object belongs to. */
 export const HELM_OWNER = {
   managedByLabel: "app.kubernetes.io/managed-by",

@@ -24,7 +24,7 @@ import * as path from "path";
 import { gzipSync } from "zlib";
 import * as semver from "semver";
 
-import { ManifestObject } from "../components/crds";
+import { KEEP_POLICY, ManifestObject } from "../components/crds";
 
 /**
  * The Helm release that holds the bundle: one per cluster, shared by every stack of this program
@@ -34,8 +34,6 @@ import { ManifestObject } from "../components/crds";
 export const BUNDLE_RELEASE = { name: "dot-ai-gateway-crds", namespace: "kube-system" } as const;
 /** The chart's name, as `helm list` shows it. */
 export const BUNDLE_CHART_NAME = "gateway-api-crds";
-/** Helm's resource policy that keeps an object through uninstalls and upgrades that drop it. */
-export const KEEP_POLICY = { "helm.sh/resource-policy": "keep" } as const;
 /**
  * The API server's limit for a Secret's data, where Helm stores each revision of a release
  * (gzipped chart and manifest). 16 KiB are left for the estimate's error and Helm's other fields.

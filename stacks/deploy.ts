@@ -51,12 +51,24 @@ function releaseArgs(
   migration: Migration | undefined,
   gateway: { name: string; namespace: string },
   timeoutSeconds = AWAIT_TIMEOUT_SECONDS,
-): Pick<DotAiArgs, "releaseDescription" | "importRelease" | "migration"> & { adopted?: AdoptedRelease } {
+): Pick<DotAiArgs, "releaseDescription" | "importRelease" | "migration"> {
+  const adopted = facts.adopted;
   return {
     releaseDescription: facts.release.description,
-    importRelease: facts.release.adopt || migration !== undefined,
-    ...appMigration(migration, facts.adopted, gateway, timeoutSeconds),
-    ...(facts.adopted ? { adopted: facts.adopted } : {}),
+    // A release named by migrateFrom is deployed, or the migration check has stopped the program.
+    importRelease: facts.release.adopt,
+    ...(migration && adopted
+      ? {
+          migration: {
+            token: pulumi.secret(adopted.token),
+            ingress: adopted.ingress,
+            values: adopted.values,
+            phase: migration.phase,
+            gateway,
+            timeoutSeconds,
+          },
+        }
+      : {}),
   };
 }
 
@@ -124,17 +136,6 @@ async function checkRelease(config: CombinedConfig | AppStackConfig, https: bool
     ),
   );
   return { release, adopted };
-}
-
-/** The component's part of a migration, for the Gateway the routes attach to. */
-function appMigration(
-  migration: Migration | undefined,
-  adopted: AdoptedRelease | undefined,
-  gateway: { name: string; namespace: string },
-  timeoutSeconds: number,
-): Pick<DotAiArgs, "migration"> {
-  if (!migration || !adopted) return {};
-  return { migration: { token: pulumi.secret(adopted.token), phase: migration.phase, gateway, timeoutSeconds } };
 }
 
 /** The Gateway API kinds this stack creates (itself or through the chart), at the versions its bundle serves. */
@@ -330,10 +331,9 @@ function deployApp(
   extra: Pick<
     DotAiArgs,
     "awaitCreatedGateway" | "certificate" | "httpsRedirectOn" | "releaseDescription" | "importRelease" | "migration"
-  > & { adopted?: AdoptedRelease } = {},
+  > = {},
 ): DotAi {
   const app = config.app;
-  const { adopted, ...componentArgs } = extra;
   const settings: ChartSettings = {
     releaseName: app.releaseName,
     hostname: config.hostname,
@@ -342,15 +342,6 @@ function deployApp(
     qdrantUrl: app.qdrantUrl,
     timeouts: app.timeouts,
     gateway,
-    ...(adopted && app.migration
-      ? {
-          adopted: {
-            ingress: adopted.ingress,
-            kept: adopted.kept,
-            serves: app.migration.phase === "both" ? ("ingress" as const) : ("gateway" as const),
-          },
-        }
-      : {}),
   };
   return new DotAi(
     "dot-ai",
@@ -364,7 +355,7 @@ function deployApp(
       apiKeys,
       tokenRotation: app.tokenRotation,
       agentAccess: app.agentAccess,
-      ...componentArgs,
+      ...extra,
     },
     { ...opts, dependsOn: after },
   );

@@ -7,6 +7,7 @@ import {
   chartValues,
   secretData,
   secretsRevision,
+  unmanagedValues,
 } from "../components/chart-values";
 
 const REFERENCE: ChartSettings = {
@@ -31,6 +32,38 @@ const values = (version: string, settings = REFERENCE, revision = "rev") =>
   chartValues(version, settings, revision) as Values;
 
 describe("the chart's values", () => {
+  it("set only keys an adopted release does not keep, in every pattern, version and agent setting", () => {
+    const plainHttp: ChartSettings = {
+      ...CREATION,
+      gateway: { ...CREATION.gateway, plaintextHttp: true },
+    } as ChartSettings;
+    const variants: ChartSettings[] = [
+      REFERENCE,
+      CREATION,
+      plainHttp,
+      { ...REFERENCE, aiModel: "m", qdrantUrl: "http://qdrant:6333", serviceAccountName: "agent" },
+      { ...REFERENCE, adopted: { ingress: { host: "h" }, values: {}, phase: "both" } },
+    ];
+    for (const version of ["0.170.0", "1.25.0", "2.2.2"])
+      for (const settings of variants) assert.deepStrictEqual(unmanagedValues(values(version, settings)), {}, version);
+  });
+
+  it("of an adopted release keep its other values, and give its Ingress or the program's route per phase", () => {
+    const adopted = {
+      ingress: { host: "h", className: "nginx" },
+      values: { dex: { enabled: true }, ai: { provider: "x" }, extraEnv: [] },
+      phase: "both" as const,
+    };
+    const both = values("2.2.2", { ...REFERENCE, adopted });
+    assert.deepStrictEqual(both.dex, { enabled: true });
+    assert.deepStrictEqual(both.ai, { provider: "anthropic" });
+    assert.deepStrictEqual(both.ingress, { host: "h", className: "nginx", enabled: true });
+    assert.strictEqual(both.gateway, undefined);
+    const gateway = values("2.2.2", { ...REFERENCE, adopted: { ...adopted, phase: "gateway" } });
+    assert.deepStrictEqual(gateway.ingress, { host: "h", className: "nginx", enabled: false });
+    assert.strictEqual(gateway.gateway.name, "cluster-gateway");
+  });
+
   it("pass deployment.method to 0.x only; the key is gone from 1.0.0 on", () => {
     assert.deepStrictEqual(values("0.170.0").deployment, { method: "standard" });
     for (const version of ["1.0.0", "1.0.1", "2.2.2"])

@@ -11,6 +11,7 @@ import {
   REPO_ROOT,
   StackSpec,
   devSpec,
+  platformSpec,
   parseSpec as parse,
   prodSpec,
   runStack,
@@ -356,6 +357,49 @@ const BAD: BadCase[] = [
     spec: devSpec({ qdrantUrl: "qdrant:6333" }),
     key: "qdrantUrl",
     says: /not an http\(s\) URL/,
+  },
+  // Taking over a release (migrateFrom); what the release itself holds: test/migration.test.ts.
+  {
+    what: "a migration phase without migrateFrom",
+    spec: prodSpec({ migrationPhase: "gateway" }),
+    key: "migrationPhase",
+    says: /migrateFrom is not/,
+  },
+  {
+    what: "an unknown phase",
+    spec: prodSpec({ migrateFrom: "dot-ai/dot-ai", migrationPhase: "done" }),
+    key: "migrationPhase",
+    says: /'done' is not one of both, gateway/,
+  },
+  {
+    what: "not <namespace>/<release>",
+    spec: prodSpec({ migrateFrom: "dot-ai" }),
+    key: "migrateFrom",
+    says: /is not <namespace>\/<release>/,
+  },
+  {
+    what: "a namespace other than migrateFrom's",
+    spec: prodSpec({ migrateFrom: "apps/dot-ai", namespace: "dot-ai" }),
+    key: "namespace",
+    says: /migrateFrom names 'apps'/,
+  },
+  {
+    what: "a host the shared Gateway's wildcard certificate does not cover",
+    spec: prodSpec({ migrateFrom: "dot-ai/dot-ai", hostname: "dot-ai.other.org", domain: "example.com" }),
+    key: "domain",
+    says: /does not cover hostname 'dot-ai\.other\.org'/,
+  },
+  {
+    what: "the creation pattern (no Gateway while the Ingress serves)",
+    spec: devSpec({ migrateFrom: "dot-ai/dot-ai" }),
+    key: "migrateFrom",
+    says: /creation-pattern stack/,
+  },
+  {
+    what: "a platform stack",
+    spec: { ...platformSpec(), config: { ...platformSpec().config, migrateFrom: "dot-ai/dot-ai" } },
+    key: "migrateFrom",
+    says: /platform stack, which deploys no dot-ai/,
   },
 ];
 

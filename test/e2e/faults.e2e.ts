@@ -24,6 +24,7 @@ import {
   chartPackage,
   eventually,
   exists,
+  helmRevisions,
   kubectl,
   kubectlJson,
   pulumi,
@@ -184,17 +185,7 @@ function pendingOperations(stack: string): string[] {
 
 /** The newest revision of Helm release dot-ai in `namespace` and its status, from Helm's storage Secrets. */
 function helmRelease(namespace: string, name = "dot-ai"): { revision: number; status: string; count: number } {
-  const list = kubectlJson<{ items: KubeObject[] }>([
-    "get",
-    "secret",
-    "-n",
-    namespace,
-    "-l",
-    `owner=helm,name=${name}`,
-  ]);
-  const revisions = list.items
-    .map((s) => ({ revision: Number(s.metadata.labels.version), status: s.metadata.labels.status as string }))
-    .sort((a, b) => b.revision - a.revision);
+  const revisions = helmRevisions(namespace, name);
   return { ...(revisions[0] ?? { revision: 0, status: "none" }), count: revisions.length };
 }
 
@@ -589,14 +580,7 @@ describe("faults", () => {
       assert.strictEqual(outputToken(HEAL.stack), tokenBefore);
       // The engine follows the import with an update of what Helm does not record (the chart's
       // path, the timeout): one more revision, with the values the killed run installed.
-      const revisions = kubectlJson<{ items: KubeObject[] }>([
-        "get",
-        "secret",
-        "-n",
-        HEAL.namespace,
-        "-l",
-        `owner=helm,name=${HEAL.release}`,
-      ]).items.map((i) => i.metadata.labels.status as string);
+      const revisions = helmRevisions(HEAL.namespace, HEAL.release).map((r) => r.status);
       console.log(`      [faults] revisions after the heal: ${revisions.join(", ")}`);
       assert.deepStrictEqual(
         revisions.filter((r) => r !== "superseded"),

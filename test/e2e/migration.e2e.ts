@@ -17,6 +17,7 @@ import {
   chartPackage,
   eventually,
   exists,
+  helmRevisions,
   kubectl,
   kubectlJson,
   pulumi,
@@ -150,11 +151,6 @@ function noChanges(stack: string): void {
   assert.strictEqual(res.status, 0, (res.stdout + res.stderr).slice(-4000));
 }
 
-function helmRevisions(): { version: number; status: string }[] {
-  const list = kubectlJson<{ items: KubeObject[] }>(["get", "secret", "-n", NS, "-l", `owner=helm,name=${RELEASE}`]);
-  return list.items.map((s) => ({ version: Number(s.metadata.labels.version), status: s.metadata.labels.status }));
-}
-
 async function removeAll(stack: string): Promise<void> {
   pulumi(stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"], { allowFailure: true });
   pulumi(stack, ["stack", "rm", "--yes", "--force"], { allowFailure: true });
@@ -181,12 +177,12 @@ describe("migration from Ingress, chart 2.2.2 installed by the quick start", () 
   after(() => removeAll(STACK));
 
   it("preview before adopting: the release is imported and its change is shown, nothing is written", () => {
-    const revisions = helmRevisions();
+    const revisions = helmRevisions(NS, RELEASE);
     const res = pulumi(STACK, ["preview", "--diff", "--suppress-progress"]);
     assert.match(res.stdout, /import/i, res.stdout.slice(-3000));
     assert.match(res.stdout, /dot-ai-release/);
     assert.match(res.stdout, /dot-ai-bridge-route/);
-    assert.deepStrictEqual(helmRevisions(), revisions, "preview changed no revision");
+    assert.deepStrictEqual(helmRevisions(NS, RELEASE), revisions, "preview changed no revision");
     assert.deepStrictEqual(paths(), { ingress: true, accepted: [] });
   });
 
@@ -196,7 +192,7 @@ describe("migration from Ingress, chart 2.2.2 installed by the quick start", () 
     assert.deepStrictEqual(paths(), { ingress: true, accepted: [`${RELEASE}-bridge`] });
     assert.strictEqual(digest(servedToken()), digest(token), "the token the quick start set is served");
     assert.strictEqual(pvcUid(), uid, "Qdrant's volume is the same claim");
-    const revisions = helmRevisions();
+    const revisions = helmRevisions(NS, RELEASE);
     assert.strictEqual(revisions.filter((r) => r.status === "deployed").length, 1, JSON.stringify(revisions));
     noChanges(STACK);
   });

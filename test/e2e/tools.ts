@@ -141,6 +141,21 @@ export function gatewayApiBundle(): string[][] {
     .map((o) => [`${o.kind.toLowerCase()}.${(o.apiVersion as string).split("/")[0]}`, o.metadata.name as string]);
 }
 
+/** The revisions of a Helm release, newest first, from the labels of Helm's storage Secrets. */
+export function helmRevisions(namespace: string, release: string): { revision: number; status: string }[] {
+  const list = kubectlJson<{ items: KubeObject[] }>([
+    "get",
+    "secret",
+    "-n",
+    namespace,
+    "-l",
+    `owner=helm,name=${release}`,
+  ]);
+  return list.items
+    .map((s) => ({ revision: Number(s.metadata.labels.version), status: s.metadata.labels.status as string }))
+    .sort((a, b) => b.revision - a.revision);
+}
+
 /** The UID of each Gateway API CRD: unchanged as long as none is deleted or recreated. */
 export function crdUids(): Record<string, string> {
   const list = kubectlJson<{ items: KubeObject[] }>(["get", "crd"]);
