@@ -10,7 +10,7 @@ import { bridgeHttpRoute } from "./bridge-route";
 import { issuedCertificate } from "./certificate";
 import { ChartGatewayHttpsRedirect } from "./https-redirect";
 import { ApiKeyProvider, SECRETS_NAME, bridgeRouteName, chartFullname } from "./chart-contract";
-import { dependenciesOf, earlierName } from "./names";
+import { dependenciesOf, earlierName, ownRegistration } from "./names";
 import { AdoptedValues, ChartSettings, chartValues, secretData, secretsRevision } from "./chart-values";
 import { GATEWAY_API_GROUP } from "./gateway-api";
 import { KEEP_POLICY } from "./crds";
@@ -162,7 +162,7 @@ export class DotAi extends pulumi.ComponentResource {
 
   constructor(name: string, args: DotAiArgs, opts?: pulumi.ComponentResourceOptions) {
     // Args stay out of the component's own state: they carry the API keys.
-    super("dot-ai-gateway:app:DotAi", name, {}, opts);
+    super("dot-ai-gateway:app:DotAi", name, {}, ownRegistration(opts));
     this.namespaceName = args.namespace;
     this.releaseName = args.settings.releaseName;
 
@@ -266,7 +266,8 @@ export class DotAi extends pulumi.ComponentResource {
               timeouts: args.settings.timeouts,
               timeoutSeconds: migration.timeoutSeconds,
             },
-            { parent: this },
+            // The Gateway it attaches to, and the CRD of its kind.
+            { parent: this, dependsOn: dependenciesOf(opts) },
           )
         : undefined;
 

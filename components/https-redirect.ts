@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { AllowedRoutesFrom, GATEWAY_API_GROUP } from "./gateway-api";
+import { dependenciesOf, ownRegistration } from "./names";
 
 /** A Gateway listener, as much of Gateway API v1's `Listener` as this Gateway sets. */
 export interface GatewayListener {
@@ -140,7 +141,7 @@ export class ChartGatewayHttpsRedirect extends pulumi.ComponentResource {
   public readonly route: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: ChartGatewayHttpsRedirectArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dot-ai-gateway:https-redirect:ChartGatewayHttpsRedirect", name, {}, opts);
+    super("dot-ai-gateway:https-redirect:ChartGatewayHttpsRedirect", name, {}, ownRegistration(opts));
     this.namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
       { metadata: { name: args.redirectNamespace } },
@@ -187,7 +188,8 @@ export class ChartGatewayHttpsRedirect extends pulumi.ComponentResource {
           ] satisfies GatewayListener[],
         },
       },
-      { parent: this },
+      // What the component was told to wait for: the release that creates the Gateway.
+      { parent: this, dependsOn: dependenciesOf(opts) },
     );
     this.route = httpsRedirectRoute(
       `${name}-route`,

@@ -10,8 +10,20 @@ export function earlierName(current: string, earlier: string, type?: string): pu
 }
 
 /**
+ * A component's options for its own registration (`super`), without `dependsOn`. The engine
+ * finishes a component's registration only once everything it depends on is done, and its
+ * children register only after it: a `dependsOn` kept here would hold back every child, those that
+ * need nothing from it too (dev's namespace, token, Secret and Certificate waited for the whole
+ * Gateway API bundle's release). The children that must come after it get it from
+ * `dependenciesOf`.
+ */
+export function ownRegistration(opts: pulumi.ComponentResourceOptions | undefined): pulumi.ComponentResourceOptions {
+  return { ...opts, dependsOn: undefined };
+}
+
+/**
  * The resources a component was given in `opts.dependsOn`, for the children that must come after
- * them: a component's own `dependsOn` orders the component, not what it registers. Resources, not
+ * them: the component itself does not carry them (`ownRegistration`). Resources, not
  * outputs of them: the children's order is decided when they are registered.
  */
 export function dependenciesOf(opts: pulumi.ComponentResourceOptions | undefined): pulumi.Resource[] {

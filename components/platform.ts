@@ -5,7 +5,7 @@ import { FORCE_APPLY } from "./apply";
 import { AWAIT_TIMEOUT_SECONDS, awaitAnnotations, explainSlowWait, gatewayWaitMessage } from "./await";
 import { issuedCertificate } from "./certificate";
 import { GatewayListener, HTTP_LISTENER, httpsListener, httpsRedirectRoute } from "./https-redirect";
-import { dependenciesOf, earlierName } from "./names";
+import { dependenciesOf, earlierName, ownRegistration } from "./names";
 import { AllowedRoutesFrom, GATEWAY_API_GROUP as GATEWAY_API, ReferenceGrantVersion } from "./gateway-api";
 
 /** Label that admits a namespace's routes to the shared Gateway when allowedRoutes is Selector. */
@@ -119,7 +119,7 @@ export class SharedGateway extends pulumi.ComponentResource {
   public readonly httpsRedirect?: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: SharedGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("dot-ai-gateway:platform:SharedGateway", name, {}, opts);
+    super("dot-ai-gateway:platform:SharedGateway", name, {}, ownRegistration(opts));
     this.gatewayName = args.gatewayName;
     this.gatewayNamespace = args.namespace;
     this.allowedRoutes = args.allowedRoutes;

@@ -90,9 +90,10 @@ describe("dev stack (creation pattern)", () => {
         },
       },
     ]);
-    const redirectTo = run.resources.find((r) => r.type === "dot-ai-gateway:https-redirect:ChartGatewayHttpsRedirect")!;
     assert.ok(
-      redirectTo.dependencies.includes(one(run, TYPES.release, APP_RELEASE).urn),
+      one(run, TYPES.gatewayPatch, "dot-ai-https-redirect-listener").dependencies.includes(
+        one(run, TYPES.release, APP_RELEASE).urn,
+      ),
       "after the release that creates the Gateway",
     );
   });
@@ -170,6 +171,19 @@ describe("dev stack (creation pattern)", () => {
     assert.deepStrictEqual(bundleCrdNames(run).length, 3);
     for (const o of bundle.objects) assert.strictEqual(annotation(o, "helm.sh/resource-policy"), "keep");
     assert.ok(one(run, TYPES.release, APP_RELEASE).dependencies.includes(bundle.release.urn));
+  });
+
+  it("creates the namespace, token, Secret and Certificate while the bundle installs: only the release waits for it", () => {
+    // The engine holds back a component's children until what the component depends on is done.
+    const bundle = bundleRelease(run).release.urn;
+    const app = run.resources.find((r) => r.type === "dot-ai-gateway:app:DotAi");
+    assert.ok(app, "the DotAi component");
+    assert.deepStrictEqual(app.dependencies, []);
+    for (const type of [TYPES.namespace, TYPES.password, TYPES.secret, TYPES.certificate]) {
+      const child = byType(run, type).find((r) => r.parent === app.urn);
+      assert.ok(child, type);
+      assert.ok(!child.dependencies.includes(bundle), `${type} does not wait for the bundle`);
+    }
   });
 
   it("waits after the release until the Gateway controller has set the chart's Gateway Programmed", () => {

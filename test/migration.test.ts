@@ -128,6 +128,7 @@ describe("taking over a release installed by the upstream quick start (migrateFr
       assert.strictEqual((bridge.inputs.metadata as Json).name, "dot-ai-bridge");
       assert.match((bridge.inputs.metadata as Json).annotations["pulumi.com/waitFor"], /Accepted/);
       assert.ok(one(run, TYPES.release, APP_RELEASE).dependencies.includes(bridge.urn));
+      assert.ok(bridge.dependencies.includes(one(run, TYPES.gateway).urn), "after the Gateway it attaches to");
       assert.deepStrictEqual(byType(run, HTTP_ROUTE_PATCH), []);
     });
   });
