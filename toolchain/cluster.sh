@@ -735,14 +735,14 @@ nap() {
 # supervise_envoy_gateway (the `envoy-gateway-supervisor` process), as a kubelet restarting a pod:
 # envoy-gateway exits at once when the Gateway API CRDs are missing ("failed to determine if
 # *v1beta1.ReferenceGrant is namespaced"), and the program installs them, at any time. So: wait
-# (polling each second) for the gatewayclasses CRD to be Established, apply the GatewayClass, run
+# (polling every half second) for the gatewayclasses CRD to be Established, apply the GatewayClass, run
 # envoy-gateway; restart it after a short backoff when it exits, and at once when that CRD is
 # deleted or recreated (a stack destroyed and deployed again); re-apply a deleted GatewayClass.
 supervise_envoy_gateway() {
   # A loop that must outlive any failed command: errors are handled where they matter.
   set +e +o pipefail
   load_toolchain
-  local dir="$CLUSTER_DIR/$EG_DIR_NAME" child="" stopping=0 backoff=1 uid now ran tick status exe deadline out
+  local dir="$CLUSTER_DIR/$EG_DIR_NAME" child="" stopping=0 backoff=1 replaced=0 uid now ran tick status exe deadline out
   trap 'stopping=1; [[ -n "$child" ]] && kill -TERM "$child" 2>/dev/null' TERM INT
   if command -v flock >/dev/null; then
     exec 8>>"$EG_LOCK"
@@ -756,7 +756,7 @@ supervise_envoy_gateway() {
   while ((!stopping)); do
     uid=$(gatewayclasses_crd)
     if [[ -z "$uid" ]]; then
-      nap 1
+      nap 0.5
       continue
     fi
     if ! out=$(eg_class_manifests with-class | k_apply 2>&1); then
@@ -791,6 +791,7 @@ supervise_envoy_gateway() {
       if [[ "$now" != "$uid" ]]; then
         log "supervisor: the CRD $GATEWAY_CLASSES_CRD was deleted or recreated: stopping envoy-gateway"
         kill -TERM "$child" 2>/dev/null || true
+        replaced=1
         break
       fi
       if ((++tick % 5 == 0)) && ! k get gatewayclass "$GATEWAY_CLASS_NAME" >/dev/null 2>&1; then
@@ -806,6 +807,14 @@ supervise_envoy_gateway() {
     wait "$child" 2>/dev/null || status=$?
     child=""
     ((stopping)) && break
+    # Stopped on purpose, for CRDs deleted or replaced: started again as soon as they are back, as
+    # a Gateway controller that never stopped would serve them. (A backoff here, grown by every
+    # stack destroyed and deployed again, delayed the Gateway's Programmed by up to 8 s at random.)
+    if ((replaced)); then
+      replaced=0
+      backoff=1
+      continue
+    fi
     if ((SECONDS - ran >= 60)); then backoff=1; fi
     log "supervisor: envoy-gateway exited (status $status) after $((SECONDS - ran)) s; next start in $backoff s (its log: $LOG_DIR/envoy-gateway.log)"
     nap "$backoff"
