@@ -204,7 +204,7 @@ declare -A up preview manual load state up_samples manual_samples
 # The 1-minute load average when a timed run starts: other work on the machine slows every figure.
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
 # The program's `up` and the manual path take turns, three times each, from an emptied cluster, and
-# each figure is the median: the first `up` on a control plane just started ran 2 to 3 s slower
+# each figure is the median: the first `up` on a control plane just started ran 1.5 to 3 s slower
 # than the later ones (its controllers still starting), so a single `up` measured first against a
 # manual path measured last compared a cold cluster with a warm one.
 for stack in "${stacks[@]}"; do
