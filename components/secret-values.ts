@@ -36,7 +36,7 @@ function normalise(key: string): string {
   return key.toLowerCase().replace(/[-_.]/g, "");
 }
 
-export function isSecretKey(key: string, suffixes: readonly string[] = SECRET_KEY_SUFFIXES): boolean {
+function isSecretKey(key: string, suffixes: readonly string[] = SECRET_KEY_SUFFIXES): boolean {
   const k = normalise(key);
   // `existingSecret…` keys name a Secret or a key in it (e.g. existingSecretKey), they hold no credential.
   return !k.startsWith("existing") && suffixes.some((s) => k.endsWith(s));
@@ -87,6 +87,10 @@ function secretLookingValues(value: unknown, path: string, found: string[]): voi
   }
 }
 
+/**
+ * The paths in `values` that hold a credential, each once, with a note when its value is not known
+ * yet; `dotAi` adds the dot-ai chart's own secret values (`secrets.<provider>.<field>`).
+ */
 export function secretPaths(values: unknown, dotAi: boolean): string[] {
   const found = dotAi ? chartSecrets(values) : [];
   secretLookingValues(values, "", found);
