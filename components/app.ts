@@ -5,7 +5,7 @@ import * as random from "@pulumi/random";
 
 import { AgentAccess, AgentServiceAccount } from "./agent-access";
 import { FORCE_APPLY } from "./apply";
-import { explainSlowWait, gatewayWaitMessage, waitForCondition, waitForRouteAccepted } from "./await";
+import { ROUTE_ACCEPTED, explainSlowWait, gatewayWaitMessage, waitPatch } from "./await";
 import { bridgeHttpRoute } from "./bridge-route";
 import { issuedCertificate } from "./certificate";
 import { ChartGatewayHttpsRedirect } from "./https-redirect";
@@ -323,41 +323,35 @@ export class DotAi extends pulumi.ComponentResource {
     if (migration?.phase === "gateway") {
       // The bridge route, no longer registered, is deleted once everything registered is done:
       // waiting here for the chart's own route to be Accepted keeps the host routed throughout.
+      const wait = waitPatch(ROUTE_ACCEPTED, migration.timeoutSeconds);
       new k8s.apiextensions.CustomResourcePatch(
         names.routeAccepted,
         {
           apiVersion: `${GATEWAY_API_GROUP}/v1`,
           kind: "HTTPRoute",
-          metadata: {
-            name: fullname,
-            namespace: namespace.metadata.name,
-            annotations: waitForRouteAccepted(migration.timeoutSeconds),
-          },
+          metadata: { name: fullname, namespace: namespace.metadata.name, annotations: wait.annotations },
         },
         // Retained: it goes on a rollback, after Helm deleted the route, and the provider refuses
-        // to delete a Patch whose object is gone. Left behind, its two annotations wait for nothing.
-        { parent: this, dependsOn: [release], retainOnDelete: true },
+        // to delete a Patch whose object is gone. Left behind, its annotation waits for nothing.
+        { parent: this, dependsOn: [release], retainOnDelete: true, ...wait.options },
       );
     }
 
     const awaited = args.awaitCreatedGateway;
     if (awaited) {
       // The chart owns the Gateway; this Patch (server-side apply, with a field manager of its own)
-      // only adds the annotations that make the provider wait for its condition, and removes them
+      // only adds the annotation that makes the provider wait for its condition, and removes it
       // again when it is deleted. It waits when it is created, i.e. when the stack first installs
-      // the chart's Gateway, and again only if the Gateway's name or the timeout changes.
+      // the chart's Gateway, and again only if the Gateway's name changes or the last wait failed.
+      const wait = waitPatch("condition=Programmed", awaited.timeoutSeconds);
       const programmed = new k8s.apiextensions.CustomResourcePatch(
         names.gatewayProgrammed,
         {
           apiVersion: `${GATEWAY_API_GROUP}/v1`,
           kind: "Gateway",
-          metadata: {
-            name: awaited.name,
-            namespace: namespace.metadata.name,
-            annotations: waitForCondition("Programmed", awaited.timeoutSeconds),
-          },
+          metadata: { name: awaited.name, namespace: namespace.metadata.name, annotations: wait.annotations },
         },
-        { parent: this, dependsOn: [release] },
+        { parent: this, dependsOn: [release], ...wait.options },
       );
       explainSlowWait({
         resource: programmed,

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 export const AWAIT_TIMEOUT_SECONDS = 600;
 
 /** Wait for a status condition to be True: the equivalent of `kubectl wait --for=condition=X`. */
-export function waitForCondition(condition: string, timeoutSeconds = AWAIT_TIMEOUT_SECONDS): Record<string, string> {
+function waitForCondition(condition: string, timeoutSeconds = AWAIT_TIMEOUT_SECONDS): Record<string, string> {
   return { "pulumi.com/waitFor": `condition=${condition}`, "pulumi.com/timeoutSeconds": String(timeoutSeconds) };
 }
 
@@ -106,12 +106,41 @@ export function certificateWaitMessage(
 }
 
 /**
- * Wait until the (single) Gateway an HTTPRoute names has accepted it: route conditions live per
- * parent, in `status.parents[]`, not in `status.conditions`, so `condition=` cannot see them.
+ * Until the (single) Gateway an HTTPRoute names has accepted it: route conditions live per parent,
+ * in `status.parents[]`, not in `status.conditions`, so `condition=` cannot see them.
  */
+export const ROUTE_ACCEPTED = `jsonpath={.status.parents[0].conditions[?(@.type=="Accepted")].status}=True`;
+
+/** Wait until the HTTPRoute is Accepted (see ROUTE_ACCEPTED). */
 export function waitForRouteAccepted(timeoutSeconds = AWAIT_TIMEOUT_SECONDS): Record<string, string> {
+  return { "pulumi.com/waitFor": ROUTE_ACCEPTED, "pulumi.com/timeoutSeconds": String(timeoutSeconds) };
+}
+
+/** A Patch whose only job is to make the provider wait on an object someone else owns. */
+export interface WaitPatch {
+  /** The Patch's annotations: the condition, a constant. */
+  annotations: Record<string, string>;
+  /** Its resource options: the timeout, and no diff on the annotations. */
+  options: Pick<pulumi.CustomResourceOptions, "customTimeouts" | "ignoreChanges">;
+}
+
+/**
+ * The annotations and options of a wait-only Patch, for `waitFor` (`condition=X` or `jsonpath=…`).
+ *
+ * Its annotations are not diffed. The provider waits by watching the object, and it keeps as the
+ * Patch's live state the last copy the watch gave it whose generation is not older than its own
+ * apply's. An annotation does not change the generation, and the watch starts with a list the
+ * API server may answer from its watch cache, so when the condition already holds (the Gateway
+ * was Programmed before the Patch came) the wait can end on a copy from just before the Patch,
+ * without its annotations. The next preview then showed the Patch as a change (seen once in CI).
+ * Ignoring annotations is safe only because they never vary: the timeout, the one thing that
+ * would, goes into `customTimeouts` instead, which the provider prefers to the annotation. It
+ * applies when the Patch is created and when the engine updates it again after a failed wait.
+ */
+export function waitPatch(waitFor: string, timeoutSeconds: number): WaitPatch {
+  const timeout = `${timeoutSeconds}s`;
   return {
-    "pulumi.com/waitFor": `jsonpath={.status.parents[0].conditions[?(@.type=="Accepted")].status}=True`,
-    "pulumi.com/timeoutSeconds": String(timeoutSeconds),
+    annotations: { "pulumi.com/waitFor": waitFor },
+    options: { customTimeouts: { create: timeout, update: timeout }, ignoreChanges: ["metadata.annotations"] },
   };
 }

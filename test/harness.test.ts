@@ -40,7 +40,11 @@ describe("the mocks harness", () => {
           { plain: "visible", hidden: pulumi.secret("s3cret") },
           { parent, protect: true, retainOnDelete: true },
         );
-        new Thing("second", {}, { parent, dependsOn: [first] });
+        new Thing(
+          "second",
+          {},
+          { parent, dependsOn: [first], ignoreChanges: ["plain"], customTimeouts: { create: "90s", update: "2m" } },
+        );
         const other = new pulumi.StackReference(REFERENCED);
         pulumi.log.warn("a warning from the program");
         return { shared: other.getOutput("shared"), token: other.getOutput("token") };
@@ -75,6 +79,21 @@ describe("the mocks harness", () => {
     assert.strictEqual(thing("first").retainOnDelete, true, `RegisterResourceRequest.getRetainondelete(): ${CHANGED}`);
     assert.strictEqual(thing("second").protect, false);
     assert.strictEqual(thing("second").retainOnDelete, false);
+  });
+
+  it("records ignoreChanges and customTimeouts, and their absence", () => {
+    assert.deepStrictEqual(
+      thing("second").ignoreChanges,
+      ["plain"],
+      `RegisterResourceRequest.getIgnorechangesList(): ${CHANGED}`,
+    );
+    assert.deepStrictEqual(
+      thing("second").customTimeouts,
+      { create: "90s", update: "2m", delete: "" },
+      `RegisterResourceRequest.getCustomtimeouts(): ${CHANGED}`,
+    );
+    assert.deepStrictEqual(thing("first").ignoreChanges, []);
+    assert.deepStrictEqual(thing("first").customTimeouts, { create: "", update: "", delete: "" });
   });
 
   it("records inputs with secrets still marked, and unwrapped for reading", () => {

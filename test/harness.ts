@@ -1,19 +1,20 @@
 /**
  * Runs the real program under Pulumi mocks and records what it asks the engine for: every
- * resource's type, name, inputs (with secret markers intact), parent, dependencies and
- * retainOnDelete, plus the stack outputs and warnings.
+ * resource's type, name, inputs (with secret markers intact), parent, dependencies and options
+ * (retainOnDelete, protect, import, ignoreChanges, customTimeouts), plus the stack outputs and warnings.
  *
  * What this takes from the Pulumi SDK beyond its documented testing API (`setMocks`, `Mocks`), and why:
  *
  * - `pulumi.runtime.getMonitor()` after `setMocks` returns the SDK's MockMonitor. `Mocks.newResource`
  *   sees only a resource's type, name, inputs (secrets already unwrapped), provider and id; the tests
- *   also need its parent, dependsOn, retainOnDelete, protect and which inputs are secret. So the
- *   harness wraps the monitor's `registerResource(request, callback)` and `readResource(request,
- *   callback)`, and reads the request with the getters of the engine's protobuf messages
- *   (`RegisterResourceRequest`: getType, getName, getParent, getDependenciesList, getRetainondelete,
- *   getProtect, getProvider, getImportid, getObject().toJavaScript(); `ReadResourceRequest`: getType, getId;
- *   the response's getUrn). This works because the SDK looks the method up on the monitor object at
- *   every call.
+ *   also need its parent, dependsOn, retainOnDelete, protect, ignoreChanges, customTimeouts and which
+ *   inputs are secret. So the harness wraps the monitor's `registerResource(request, callback)` and
+ *   `readResource(request, callback)`, and reads the request with the getters of the engine's
+ *   protobuf messages (`RegisterResourceRequest`: getType, getName, getParent, getDependenciesList,
+ *   getRetainondelete, getProtect, getProvider, getImportid, getIgnorechangesList, getCustomtimeouts
+ *   (getCreate, getUpdate, getDelete), getObject().toJavaScript(); `ReadResourceRequest`: getType,
+ *   getId; the response's getUrn). This works because the SDK looks the method up on the monitor
+ *   object at every call.
  * - Secrets in those serialized inputs are objects marked with `pulumi.runtime.specialSigKey` set to
  *   `pulumi.runtime.specialSecretSig` (exported, but an encoding detail of the engine protocol).
  * - A `pulumi.StackReference` is a read of `pulumi:pulumi:StackReference` whose state the mocks
@@ -93,6 +94,10 @@ export interface RecordedResource {
   provider: string;
   /** The `import` option: the ID of an existing object to adopt, or "" for none. */
   importId: string;
+  /** The `ignoreChanges` option: input paths whose changes the engine does not act on. */
+  ignoreChanges: string[];
+  /** The `customTimeouts` option, as given; "" where unset. */
+  customTimeouts: { create: string; update: string; delete: string };
 }
 
 export interface StackRun {
@@ -154,8 +159,15 @@ const REGISTER_GETTERS = [
   "getProvider",
   "getObject",
   "getImportid",
+  "getIgnorechangesList",
+  "getCustomtimeouts",
 ] as const;
 const READ_GETTERS = ["getType", "getId"] as const;
+
+function customTimeouts(req: RegisterResourceRequest): RecordedResource["customTimeouts"] {
+  const t = req.getCustomtimeouts();
+  return { create: t?.getCreate() ?? "", update: t?.getUpdate() ?? "", delete: t?.getDelete() ?? "" };
+}
 
 /** What changed in the SDK, in words, or undefined while everything the harness uses is there. */
 function missingGetters(what: string, obj: unknown, getters: readonly string[]): string | undefined {
@@ -287,6 +299,8 @@ export async function runProgram(
           protect: req.getProtect() === true,
           provider: req.getProvider(),
           importId: req.getImportid(),
+          ignoreChanges: req.getIgnorechangesList(),
+          customTimeouts: customTimeouts(req),
         });
       }
       callback(err, res);

@@ -168,6 +168,9 @@ describe("taking over a release installed by the upstream quick start (migrateFr
       assert.strictEqual((wait.inputs.metadata as Json).name, "dot-ai");
       assert.ok(wait.dependencies.includes(one(run, TYPES.release, APP_RELEASE).urn));
       assert.ok(wait.retainOnDelete, "a rollback drops it after Helm deleted the route");
+      assert.deepStrictEqual(Object.keys((wait.inputs.metadata as Json).annotations), ["pulumi.com/waitFor"]);
+      assert.deepStrictEqual(wait.ignoreChanges, ["metadata.annotations"], "the constant wait is never a change");
+      assert.strictEqual(wait.customTimeouts.create, "600s");
     });
 
     it("still serves the token it adopted", () => {
