@@ -505,7 +505,9 @@ describe("faults", () => {
         assert.strictEqual(outputToken(STACK), tokenBefore, "the token made before the kill");
       assertOneDeployedRelease(NS);
       assert.strictEqual(helmRelease(BUNDLE_NS, BUNDLE_NAME).status, "deployed");
-      const clean = pulumi(STACK, ["preview", "--expect-no-changes", "--suppress-progress"], { allowFailure: true });
+      const clean = pulumi(STACK, ["preview", "--diff", "--expect-no-changes", "--suppress-progress"], {
+        allowFailure: true,
+      });
       assert.strictEqual(clean.status, 0, output(clean).slice(-3000));
     });
   });
@@ -587,7 +589,7 @@ describe("faults", () => {
         ["deployed"],
         "one deployed revision, none pending or failed",
       );
-      const clean = pulumi(HEAL.stack, ["preview", "--expect-no-changes", "--suppress-progress"], {
+      const clean = pulumi(HEAL.stack, ["preview", "--diff", "--expect-no-changes", "--suppress-progress"], {
         allowFailure: true,
       });
       assert.strictEqual(clean.status, 0, output(clean).slice(-3000));
@@ -632,7 +634,7 @@ describe("faults", () => {
     it("the same release without the policy: preview leaves them too", () => {
       kubectl(["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", POLICY]);
       const res = timed("preview, same release, no policy", () =>
-        pulumi(STACK, ["preview", "--suppress-progress", "--expect-no-changes"], { allowFailure: true }),
+        pulumi(STACK, ["preview", "--diff", "--suppress-progress", "--expect-no-changes"], { allowFailure: true }),
       );
       assert.strictEqual(res.status, 0, output(res).slice(-3000));
       assert.match(output(res), /managed by 'kubectl'(, '[^']+')*, not by this program/);
@@ -867,7 +869,7 @@ describe("faults", () => {
       assert.strictEqual(route.metadata.annotations["meta.helm.sh/release-name"], "dot-ai");
       assert.strictEqual(helmRelease(REF_NS.app).revision, revision + 1, "one Helm upgrade");
       const again = timed("preview after the repair", () =>
-        pulumi(REF_STACK, ["preview", "--refresh", "--expect-no-changes", "--suppress-progress"], {
+        pulumi(REF_STACK, ["preview", "--diff", "--refresh", "--expect-no-changes", "--suppress-progress"], {
           allowFailure: true,
         }),
       );

@@ -147,7 +147,9 @@ async function upWatched(stack: string): Promise<{ gaps: string[]; samples: numb
 }
 
 function noChanges(stack: string): void {
-  const res = pulumi(stack, ["preview", "--expect-no-changes", "--suppress-progress"], { allowFailure: true });
+  const res = pulumi(stack, ["preview", "--diff", "--expect-no-changes", "--suppress-progress"], {
+    allowFailure: true,
+  });
   assert.strictEqual(res.status, 0, (res.stdout + res.stderr).slice(-4000));
 }
 

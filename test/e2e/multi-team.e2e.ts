@@ -72,7 +72,8 @@ function pulumiAsync(stack: string, args: string[], allowFailure = false): Promi
 const up = (stack: string) => pulumiAsync(stack, ["up", "--yes", "--skip-preview", "--suppress-progress"]);
 const destroy = (stack: string, allowFailure = false) =>
   pulumiAsync(stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"], allowFailure);
-const noChanges = (stack: string) => pulumiAsync(stack, ["preview", "--expect-no-changes", "--suppress-progress"]);
+const noChanges = (stack: string) =>
+  pulumiAsync(stack, ["preview", "--diff", "--expect-no-changes", "--suppress-progress"]);
 
 /** A new stack in the e2e project with these settings (API keys as secrets), in one `config set-all`. */
 function createStack(stack: string, settings: Record<string, string>, secrets: Record<string, string> = {}): void {

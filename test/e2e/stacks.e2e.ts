@@ -443,7 +443,7 @@ for (const expected of STACKS) {
       }
 
       it("is idempotent: a second preview shows no changes", () => {
-        pulumi(stack, ["preview", "--expect-no-changes", "--suppress-progress"]);
+        pulumi(stack, ["preview", "--diff", "--expect-no-changes", "--suppress-progress"]);
       });
 
       it("rotates the token through config: the Secret changes, the pods roll, nothing else is replaced", async () => {

@@ -220,7 +220,7 @@ describe(`upgrade of a running ${STACK} stack from chart ${FROM} to ${TO}`, () =
     assert.strictEqual(secretData()["auth-token"], token, "the token is unchanged: the password was not replaced");
     assert.strictEqual(podTemplate().image, before_.image, "the release was not reinstalled");
     assertCrdsInRelease(uids);
-    pulumi(STACK, ["preview", "--expect-no-changes", "--suppress-progress"]);
+    pulumi(STACK, ["preview", "--diff", "--expect-no-changes", "--suppress-progress"]);
   });
 
   it(`moves with one pulumi up: the token unchanged, the pods rolled onto chart ${TO}, all Ready`, async () => {
@@ -239,7 +239,7 @@ describe(`upgrade of a running ${STACK} stack from chart ${FROM} to ${TO}`, () =
   });
 
   it("is idempotent on the new chart, then destroys cleanly", async () => {
-    pulumi(STACK, ["preview", "--expect-no-changes", "--suppress-progress"]);
+    pulumi(STACK, ["preview", "--diff", "--expect-no-changes", "--suppress-progress"]);
     pulumi(STACK, ["destroy", "--yes", "--skip-preview", "--suppress-progress"]);
     await eventually("namespace dot-ai to be deleted", () => !exists(["namespace", "dot-ai"]));
   });
@@ -292,7 +292,7 @@ describe("a dev stack deployed by the code before the Gateway API bundle became 
     pulumiUp(DEV);
     assertCrdsInRelease(uids);
     assert.strictEqual(secretData()["auth-token"], token);
-    pulumi(DEV, ["preview", "--expect-no-changes", "--suppress-progress"]);
+    pulumi(DEV, ["preview", "--diff", "--expect-no-changes", "--suppress-progress"]);
   });
 
   it("destroys cleanly, keeping the CRDs", async () => {
