@@ -9,6 +9,11 @@ export const PROJECT = process.env.E2E_PROJECT ?? "";
 export const CHARTS_DIR = process.env.E2E_CHARTS_DIR ?? path.join(__dirname, "..", "charts");
 /** The GatewayClass of the Envoy Gateway that toolchain/cluster.sh runs. */
 export const GATEWAY_CLASS = process.env.GATEWAY_CLASS_NAME ?? "eg";
+/**
+ * Whether an Envoy Gateway judges this cluster's Gateways: toolchain/cluster.sh prints its class
+ * only when it runs one. The side lane of test/e2e/run.sh runs without.
+ */
+export const GATEWAY_CONTROLLER_RUNS = process.env.GATEWAY_CLASS_NAME !== undefined;
 /** The controller name Envoy Gateway writes into route and GatewayClass status. */
 export const EG_CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller";
 const TIMEOUT_MS = 900_000;
@@ -91,6 +96,44 @@ export async function whileRunning(
     await sleep(everyMs);
   }
   return false;
+}
+
+/**
+ * Watches (`kubectl get --watch`) for a revision of Helm release `release` in `status`, the label
+ * on its release Secret. Start it before the run that makes one: `caught(running)` resolves true
+ * as soon as one exists, or false when `running` (or the watch) ends first, and stops the watch.
+ * Watched, not polled: a pending upgrade can last about a second, and on a busy machine a polling
+ * kubectl takes about as long (a poll every 200 ms missed one with two test lanes on 2 cores).
+ */
+export function watchHelmStatus(
+  namespace: string,
+  release: string,
+  status: string,
+): { caught(running: Running): Promise<boolean> } {
+  const selector = `owner=helm,name=${release},status=${status}`;
+  const watch = spawn("kubectl", ["get", "secret", "-n", namespace, "-l", selector, "--watch", "-o", "name"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  watch.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const seen = new Promise<boolean>((resolve) => {
+    watch.stdout?.on("data", (d: Buffer) => {
+      if (d.toString().trim() !== "") resolve(true);
+    });
+    watch.on("close", (code) => {
+      console.log(`      [e2e] kubectl watch of ${namespace}/${selector} ended (exit ${code}): ${stderr.trim()}`);
+      resolve(false);
+    });
+  });
+  return {
+    async caught(running: Running): Promise<boolean> {
+      try {
+        return await Promise.race([seen, running.done.then(() => false)]);
+      } finally {
+        watch.kill();
+      }
+    },
+  };
 }
 
 /** `pulumi up` without a preview, as a user would after one. */
