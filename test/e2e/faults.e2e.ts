@@ -19,6 +19,7 @@ import { manifestObjects, readMissingObjects } from "../../cluster/chart-objects
 import { deployedRevision, readHelmRevisions } from "../../cluster/release-check";
 import { CHART_VERSIONS } from "./dot-ai";
 import {
+  BUNDLE_RELEASE,
   GATEWAY_CONTROLLER_RUNS,
   KubeObject,
   Running,
@@ -37,6 +38,8 @@ import {
   watchHelmStatus,
   whileRunning,
   crdUids,
+  forgetBundleOwnership,
+  forgetBundleRelease,
 } from "./tools";
 
 const NEWEST_CHART = CHART_VERSIONS[CHART_VERSIONS.length - 1];
@@ -48,7 +51,11 @@ const GROUP = "gateway.networking.k8s.io";
 const BUNDLE_VERSION = `${GROUP}/bundle-version`;
 const POLICY = `safe-upgrades.${GROUP}`;
 /** The Helm release that holds the bundle's CRDs, and its resource in the stack. */
-const [BUNDLE_NS, BUNDLE_NAME, BUNDLE_RESOURCE] = ["kube-system", "dot-ai-gateway-crds", "gateway-api-crds-release"];
+const [BUNDLE_NS, BUNDLE_NAME, BUNDLE_RESOURCE] = [
+  BUNDLE_RELEASE.namespace,
+  BUNDLE_RELEASE.name,
+  "gateway-api-crds-release",
+];
 
 /** The Gateway API bundle the program installs (the local toolchain's copy of the release). */
 function bundleFile(): string {
@@ -78,46 +85,8 @@ function bundleAs(version: string): string {
  * their recorded field managers are cleared, then kubectl applies.
  */
 function applyAsKubectlOnly(file: string): void {
-  forgetManagers();
+  forgetBundleOwnership();
   kubectl(["apply", "--server-side", "--force-conflicts", "-f", file]);
-}
-
-/**
- * Clears the field managers of the bundle's objects, and the Helm ownership a stack's release left
- * on them: fields nobody owns, as on a cluster before SSA.
- */
-function forgetManagers(): void {
-  const names = gatewayApiObjects().map(([kind, name]) => `${kind}/${name}`);
-  // Three kubectl calls rather than some per object (~5 s less each time, on the shared 2 cores).
-  const present = kubectl(["get", ...names, "--ignore-not-found", "-o", "name"])
-    .stdout.split("\n")
-    .filter(Boolean);
-  if (present.length === 0) return;
-  const ownership = {
-    labels: { "app.kubernetes.io/managed-by": null },
-    annotations: Object.fromEntries(
-      [
-        "meta.helm.sh/release-name",
-        "meta.helm.sh/release-namespace",
-        "helm.sh/resource-policy",
-        "dot-ai-gateway/installed-by",
-      ].map((k) => [k, null]),
-    ),
-  };
-  kubectl(["patch", ...present, "--type=merge", "-p", JSON.stringify({ metadata: ownership })]);
-  kubectl(["patch", ...present, "--type=merge", "-p", '{"metadata":{"managedFields":[{}]}}']);
-}
-
-/** The bundle's objects as `kubectl get` arguments. */
-function gatewayApiObjects(): string[][] {
-  return [
-    ...[...fs.readFileSync(bundleFile(), "utf8").matchAll(/^ {2}name: "?([a-z.-]+\.gateway\.networking\.k8s\.io)"?$/gm)]
-      .map((m) => m[1])
-      .filter((name) => name !== POLICY)
-      .map((name) => ["crd", name]),
-    ["validatingadmissionpolicy", POLICY],
-    ["validatingadmissionpolicybinding", POLICY],
-  ];
 }
 
 /** What the cluster holds of the bundle's CRDs: name -> bundle-version and field managers. */
@@ -426,7 +395,7 @@ describe("faults", () => {
     }
     // The next suites find the bundle of the release they install, owned by nobody.
     kubectl(["apply", "--server-side", "--force-conflicts", "-f", bundleFile()]);
-    forgetManagers();
+    forgetBundleOwnership();
   });
 
   describe("killed while Helm installs the Gateway API CRDs", () => {
@@ -434,8 +403,7 @@ describe("faults", () => {
       // The cluster keeps its CRDs (Envoy Gateway's GatewayClass holds a finalizer on them), owned
       // by nobody: the stack's release takes them over. The release earlier suites' stacks left
       // (retained) is forgotten as `helm uninstall` would, its CRDs kept: this is a first install.
-      kubectl(["delete", "secret", "-n", BUNDLE_NS, "-l", `owner=helm,name=${BUNDLE_NAME}`]);
-      forgetManagers();
+      forgetBundleRelease();
       const uids = crdUids();
       // Plain HTTP, said in so many words: these cases are about faults, not certificates, and
       // change the hostname (a new certificate each time over HTTPS).

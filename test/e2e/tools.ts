@@ -184,6 +184,45 @@ export function gatewayApiBundle(): string[][] {
     .map((o) => [`${o.kind.toLowerCase()}.${(o.apiVersion as string).split("/")[0]}`, o.metadata.name as string]);
 }
 
+/** The Helm release that holds the Gateway API bundle's CRDs (components/crds.ts). */
+export const BUNDLE_RELEASE = { name: "dot-ai-gateway-crds", namespace: "kube-system" };
+
+/**
+ * Clears the field managers of the bundle's objects, and the Helm ownership a stack's release left
+ * on them: fields nobody owns, as on a cluster before SSA.
+ */
+export function forgetBundleOwnership(): void {
+  const names = gatewayApiBundle().map(([kind, name]) => `${kind}/${name}`);
+  // Three kubectl calls rather than some per object (~5 s less each time, on the shared 2 cores).
+  const present = kubectl(["get", ...names, "--ignore-not-found", "-o", "name"])
+    .stdout.split("\n")
+    .filter(Boolean);
+  if (present.length === 0) return;
+  const ownership = {
+    labels: { "app.kubernetes.io/managed-by": null },
+    annotations: Object.fromEntries(
+      [
+        "meta.helm.sh/release-name",
+        "meta.helm.sh/release-namespace",
+        "helm.sh/resource-policy",
+        "dot-ai-gateway/installed-by",
+      ].map((k) => [k, null]),
+    ),
+  };
+  kubectl(["patch", ...present, "--type=merge", "-p", JSON.stringify({ metadata: ownership })]);
+  kubectl(["patch", ...present, "--type=merge", "-p", '{"metadata":{"managedFields":[{}]}}']);
+}
+
+/**
+ * Forgets the bundle's release the earlier stacks left (retained), as `helm uninstall` would but
+ * keeping its objects, and then who owned them: a cluster whose CRDs nobody holds. (Deleting the
+ * CRDs instead would wait forever on the finalizer Envoy Gateway puts on its GatewayClass.)
+ */
+export function forgetBundleRelease(): void {
+  kubectl(["delete", "secret", "-n", BUNDLE_RELEASE.namespace, "-l", `owner=helm,name=${BUNDLE_RELEASE.name}`]);
+  forgetBundleOwnership();
+}
+
 /** The revisions of a Helm release, newest first, from the labels of Helm's storage Secrets. */
 export function helmRevisions(namespace: string, release: string): { revision: number; status: string }[] {
   const list = kubectlJson<{ items: KubeObject[] }>([

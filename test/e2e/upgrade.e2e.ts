@@ -11,6 +11,7 @@ import * as path from "path";
 
 import { CHART_VERSIONS, deployment, deploymentReady, deploymentsOf, qdrantReady, secretData } from "./dot-ai";
 import {
+  BUNDLE_RELEASE as BUNDLE_HELM_RELEASE,
   EG_CONTROLLER,
   KubeObject,
   PROJECT,
@@ -26,6 +27,7 @@ import {
   timeSuite,
   whileRunning,
   crdUids,
+  forgetBundleRelease,
 } from "./tools";
 
 const [FROM, TO] = [CHART_VERSIONS[0], CHART_VERSIONS[CHART_VERSIONS.length - 1]];
@@ -36,7 +38,7 @@ const BEFORE_RENAMES = "d272797ddb4f8f062c1a9a6dba01988bb4d92718";
 const BEFORE_BUNDLE_RELEASE = "5034212e7e4eb5321d1289641078ed77af264ef9";
 const REPO = path.resolve(__dirname, "..", "..");
 const GROUP = "gateway.networking.k8s.io";
-const BUNDLE_RELEASE = { name: "dot-ai-gateway-crds", namespace: "kube-system", resource: "gateway-api-crds-release" };
+const BUNDLE_RELEASE = { ...BUNDLE_HELM_RELEASE, resource: "gateway-api-crds-release" };
 
 /**
  * The operations of moving the bundle's CRDs from Pulumi resources into the bundle's release: each
@@ -138,6 +140,10 @@ describe(`upgrade of a running ${STACK} stack from chart ${FROM} to ${TO}`, () =
 
   before(async () => {
     setConfig(STACK, { chart: chartPackage(FROM) });
+    // That code installed the CRDs itself only where nobody else held them, and the suites before
+    // this one leave them held by the bundle's release they retained (which the code of then did
+    // not know): it would leave them, and there would be no move to test.
+    forgetBundleRelease();
     earlierProject = projectAt(BEFORE_RENAMES);
     upWith(earlierProject, STACK);
     await eventually(`dot-ai on chart ${FROM} Ready`, () => deploymentReady("dot-ai") && qdrantReady());
