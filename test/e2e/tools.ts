@@ -115,13 +115,16 @@ export function watchHelmStatus(
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
+  let stopped = false;
   watch.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   const seen = new Promise<boolean>((resolve) => {
     watch.stdout?.on("data", (d: Buffer) => {
       if (d.toString().trim() !== "") resolve(true);
     });
     watch.on("close", (code) => {
-      console.log(`      [e2e] kubectl watch of ${namespace}/${selector} ended (exit ${code}): ${stderr.trim()}`);
+      // Said only when the watch failed on its own: then `caught` is false for that reason.
+      if (!stopped)
+        console.log(`      [e2e] kubectl watch of ${namespace}/${selector} ended (exit ${code}): ${stderr.trim()}`);
       resolve(false);
     });
   });
@@ -130,6 +133,7 @@ export function watchHelmStatus(
       try {
         return await Promise.race([seen, running.done.then(() => false)]);
       } finally {
+        stopped = true;
         watch.kill();
       }
     },
