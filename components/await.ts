@@ -119,9 +119,9 @@ export function waitForRouteAccepted(timeoutSeconds = AWAIT_TIMEOUT_SECONDS): Re
 /** A Patch whose only job is to make the provider wait on an object someone else owns. */
 export interface WaitPatch {
   /** The Patch's annotations: the condition, a constant. */
-  annotations: Record<string, string>;
+  readonly annotations: Readonly<Record<string, string>>;
   /** Its resource options: the timeout, and no diff on the annotations. */
-  options: Pick<pulumi.CustomResourceOptions, "customTimeouts" | "ignoreChanges">;
+  readonly options: Pick<pulumi.CustomResourceOptions, "customTimeouts" | "ignoreChanges">;
 }
 
 /**
