@@ -54,7 +54,7 @@ const POLICY = `safe-upgrades.${GROUP}`;
 const [BUNDLE_NS, BUNDLE_NAME, BUNDLE_RESOURCE] = [
   BUNDLE_RELEASE.namespace,
   BUNDLE_RELEASE.name,
-  "gateway-api-crds-release",
+  BUNDLE_RELEASE.resource,
 ];
 
 /** The Gateway API bundle the program installs (the local toolchain's copy of the release). */

@@ -188,8 +188,12 @@ export function gatewayApiBundle(): string[][] {
     .map((o) => [`${o.kind.toLowerCase()}.${(o.apiVersion as string).split("/")[0]}`, o.metadata.name as string]);
 }
 
-/** The Helm release that holds the Gateway API bundle's CRDs (components/crds.ts). */
-export const BUNDLE_RELEASE = { name: "dot-ai-gateway-crds", namespace: "kube-system" };
+/** The Helm release that holds the Gateway API bundle's CRDs (components/crds.ts), and its resource in a stack. */
+export const BUNDLE_RELEASE = {
+  name: "dot-ai-gateway-crds",
+  namespace: "kube-system",
+  resource: "gateway-api-crds-release",
+};
 
 /**
  * Clears the field managers of the bundle's objects, and the Helm ownership a stack's release left

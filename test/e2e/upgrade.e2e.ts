@@ -11,7 +11,7 @@ import * as path from "path";
 
 import { CHART_VERSIONS, deployment, deploymentReady, deploymentsOf, qdrantReady, secretData } from "./dot-ai";
 import {
-  BUNDLE_RELEASE as BUNDLE_HELM_RELEASE,
+  BUNDLE_RELEASE,
   EG_CONTROLLER,
   KubeObject,
   PROJECT,
@@ -38,7 +38,6 @@ const BEFORE_RENAMES = "d272797ddb4f8f062c1a9a6dba01988bb4d92718";
 const BEFORE_BUNDLE_RELEASE = "5034212e7e4eb5321d1289641078ed77af264ef9";
 const REPO = path.resolve(__dirname, "..", "..");
 const GROUP = "gateway.networking.k8s.io";
-const BUNDLE_RELEASE = { ...BUNDLE_HELM_RELEASE, resource: "gateway-api-crds-release" };
 
 /**
  * The operations of moving the bundle's CRDs from Pulumi resources into the bundle's release: each
