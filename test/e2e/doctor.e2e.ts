@@ -7,7 +7,6 @@
  * the fake node is made up and must not be contacted.
  */
 import * as assert from "assert";
-import { spawn } from "child_process";
 import * as path from "path";
 
 import { CHART_VERSIONS } from "./dot-ai";
@@ -20,6 +19,7 @@ import {
   kubectl,
   kubectlJson,
   pulumi,
+  pulumiAsync,
   run,
   setConfig,
   timeSuite,
@@ -84,26 +84,9 @@ function freshStack(stack: string, settings: Record<string, string>): void {
   );
 }
 
-/** `pulumi <args> --stack <stack>` without blocking, so that two stacks deploy side by side. */
-function pulumiAsync(stack: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("pulumi", ["-C", PROJECT, "--non-interactive", ...args, "--stack", stack], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`pulumi ${args.join(" ")} (${stack}) exited ${code}\n${output.slice(-4000)}`)),
-    );
-  });
-}
-
-const up = (stack: string, extra: string[] = []) =>
-  pulumiAsync(stack, ["up", "--yes", "--skip-preview", "--suppress-progress", ...extra]);
+const up = async (stack: string, extra: string[] = []) => {
+  await pulumiAsync(stack, ["up", "--yes", "--skip-preview", "--suppress-progress", ...extra]);
+};
 
 /** doctor as a user runs it (the bin entry), its JSON report and exit code. */
 function doctor(stack: string): { report: DoctorReport; status: number } {
@@ -214,7 +197,7 @@ describe("doctor on the sandbox, real controllers, chart " + CHART, () => {
     const status = Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
     assert.strictEqual(status["external-dns"], "pass");
     assert.strictEqual(status.tls, "pass", "dev serves HTTPS from its own Certificate");
-    assert.strictEqual(status["probe-sse"], "skip", "--probe is off by default");
+    assert.strictEqual(status["probe-mcp"], "skip", "--probe is off by default");
   });
 
   it("passes on a healthy prod stack: Gateway, route, Certificate, Deployments, Qdrant, Secret and token", async () => {

@@ -9,100 +9,30 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 
-import { KEYS } from "./dot-ai";
+import {
+  GATEWAY,
+  HOST,
+  NS,
+  RELEASE,
+  adoptingStack,
+  digest,
+  pvcUid,
+  quickStartInstall,
+  removeAll,
+  servedToken,
+} from "./migration-steps";
 import {
   EG_CONTROLLER,
   KubeObject,
   Running,
-  chartPackage,
-  eventually,
   exists,
   helmRevisions,
   kubectl,
-  kubectlJson,
   pulumi,
-  run,
   sleep,
   startPulumi,
   timeSuite,
 } from "./tools";
-
-const NS = "dot-ai";
-const RELEASE = "dot-ai";
-const HOST = "dot-ai.example.com";
-const PVC = "qdrant-storage-dot-ai-qdrant-0";
-const GATEWAY = { name: "cluster-gateway", namespace: "gateway-system" };
-
-/** `helm install` as the upstream quick start runs it: Ingress on, keys and token via --set. */
-function quickStartInstall(version: string, token: string): void {
-  run("helm", [
-    "install",
-    RELEASE,
-    chartPackage(version),
-    "--namespace",
-    NS,
-    "--create-namespace",
-    "--set",
-    `secrets.anthropic.apiKey=${KEYS[0]}`,
-    "--set",
-    `secrets.openai.apiKey=${KEYS[1]}`,
-    "--set",
-    `secrets.auth.token=${token}`,
-    "--set",
-    "ingress.enabled=true",
-    "--set",
-    "ingress.className=nginx",
-    "--set",
-    `ingress.host=${HOST}`,
-    "--wait",
-    "--timeout",
-    "5m",
-  ]);
-}
-
-/** A new stack adopting the quick start's release, as docs/migration.md sets it up. */
-function adoptingStack(stack: string, version: string): void {
-  pulumi(stack, ["stack", "rm", "--yes", "--force"], { allowFailure: true });
-  pulumi(stack, ["stack", "init"]);
-  const plain: Record<string, string> = {
-    mode: "reference",
-    hostname: HOST,
-    domain: "example.com",
-    gatewayClassName: "eg",
-    clusterIssuer: "letsencrypt-prod",
-    allowedRoutes: "Selector",
-    chart: chartPackage(version),
-    gatewayApiCrdsFile: process.env.GATEWAY_API_CRDS_FILE ?? "",
-    migrateFrom: `${NS}/${RELEASE}`,
-  };
-  pulumi(stack, [
-    "config",
-    "set-all",
-    ...Object.entries(plain).flatMap(([k, v]) => ["--plaintext", `dot-ai-gateway:${k}=${v}`]),
-    "--secret",
-    `dot-ai-gateway:anthropicApiKey=${KEYS[0]}`,
-    "--secret",
-    `dot-ai-gateway:openaiApiKey=${KEYS[1]}`,
-  ]);
-}
-
-const digest = (s: string) => crypto.createHash("sha256").update(s).digest("hex").slice(0, 12);
-
-/** The token dot-ai's pods read: the key their env names, in the Secret it names. */
-function servedToken(): string {
-  const deployment = kubectlJson(["get", "deployment", RELEASE, "-n", NS]);
-  const env = (deployment.spec.template.spec.containers as KubeObject[])
-    .flatMap((c) => (c.env ?? []) as KubeObject[])
-    .find((e) => e.name === "DOT_AI_AUTH_TOKEN");
-  const ref = env?.valueFrom?.secretKeyRef;
-  assert.ok(ref, "dot-ai reads its token from a Secret");
-  const secret = kubectlJson(["get", "secret", ref.name, "-n", NS]);
-  return Buffer.from(secret.data[ref.key], "base64").toString();
-}
-
-function pvcUid(): string {
-  return kubectlJson(["get", "pvc", PVC, "-n", NS]).metadata.uid;
-}
 
 /** What serves the host now: the Ingress, and the HTTPRoutes the shared Gateway has Accepted. */
 function paths(): { ingress: boolean; accepted: string[] } {
@@ -151,16 +81,6 @@ function noChanges(stack: string): void {
     allowFailure: true,
   });
   assert.strictEqual(res.status, 0, (res.stdout + res.stderr).slice(-4000));
-}
-
-async function removeAll(stack: string): Promise<void> {
-  pulumi(stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"], { allowFailure: true });
-  pulumi(stack, ["stack", "rm", "--yes", "--force"], { allowFailure: true });
-  run("helm", ["uninstall", RELEASE, "-n", NS, "--wait"], { allowFailure: true });
-  run("kubectl", ["delete", "namespace", NS, GATEWAY.namespace, "--ignore-not-found", "--wait=false"]);
-  await eventually(`namespaces ${NS}, ${GATEWAY.namespace} to be deleted`, () =>
-    [NS, GATEWAY.namespace].every((n) => !exists(["namespace", n])),
-  );
 }
 
 describe("migration from Ingress, chart 2.2.2 installed by the quick start", () => {

@@ -7,7 +7,6 @@
  * others, and the rest is removed apps first, platform last.
  */
 import * as assert from "assert";
-import { spawn } from "child_process";
 import * as path from "path";
 
 import { KEYS } from "./dot-ai";
@@ -15,15 +14,15 @@ import {
   EG_CONTROLLER,
   GATEWAY_CLASS,
   KubeObject,
-  PROJECT,
-  Result,
   chartPackage,
+  createStack,
   describeConditions,
   eventually,
   exists,
   isTrue,
   kubectlJson,
   pulumi,
+  pulumiAsync,
   run,
   setConfig,
   timeSuite,
@@ -50,39 +49,11 @@ const TEAMS: Team[] = ["a", "b", "c"].map((t) => ({
 }));
 const [A, B, C] = TEAMS;
 
-/** The same command as `pulumi()` of tools.ts, without blocking: stacks can be driven in parallel. */
-function pulumiAsync(stack: string, args: string[], allowFailure = false): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const full = ["-C", PROJECT, "--non-interactive", ...args, "--stack", stack];
-    const child = spawn("pulumi", full, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const result = { status: code ?? -1, stdout, stderr };
-      if (result.status !== 0 && !allowFailure) {
-        reject(new Error(`pulumi ${full.join(" ")} exited ${code}\n${stdout.slice(-4000)}\n${stderr.slice(-4000)}`));
-      } else resolve(result);
-    });
-  });
-}
-
 const up = (stack: string) => pulumiAsync(stack, ["up", "--yes", "--skip-preview", "--suppress-progress"]);
 const destroy = (stack: string, allowFailure = false) =>
-  pulumiAsync(stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"], allowFailure);
+  pulumiAsync(stack, ["destroy", "--yes", "--skip-preview", "--suppress-progress"], { allowFailure });
 const noChanges = (stack: string) =>
   pulumiAsync(stack, ["preview", "--diff", "--expect-no-changes", "--suppress-progress"]);
-
-/** A new stack in the e2e project with these settings (API keys as secrets), in one `config set-all`. */
-function createStack(stack: string, settings: Record<string, string>, secrets: Record<string, string> = {}): void {
-  run("pulumi", ["-C", PROJECT, "--non-interactive", "stack", "init", stack]);
-  const pairs = (flag: string, values: Record<string, string>) =>
-    Object.entries(values).flatMap(([k, v]) => [flag, `dot-ai-gateway:${k}=${v}`]);
-  // --plaintext: the CLI refuses values that merely look random (a path) otherwise.
-  pulumi(stack, ["config", "set-all", ...pairs("--plaintext", settings), ...pairs("--secret", secrets)]);
-}
 
 function gateway(): KubeObject {
   return kubectlJson(["get", "gateway", GATEWAY.name, "-n", GATEWAY.namespace]);
@@ -176,7 +147,7 @@ describe(`multi-team: one platform stack, three app stacks, chart ${CHART}, real
     const left = TEAMS.filter((t) => exists(["namespace", t.namespace]));
     await Promise.all(left.map((t) => destroy(t.stack, true)));
     if (exists(["namespace", GATEWAY.namespace])) {
-      await pulumiAsync(PLATFORM, ["state", "unprotect", "--all", "--yes"], true);
+      await pulumiAsync(PLATFORM, ["state", "unprotect", "--all", "--yes"], { allowFailure: true });
       await destroy(PLATFORM, true);
     }
   });
@@ -236,7 +207,7 @@ describe(`multi-team: one platform stack, three app stacks, chart ${CHART}, real
   it("refuses, in preview, an app whose hostname the platform's certificate does not cover", async () => {
     setConfig(B.stack, { hostname: "team-b.other.org" });
     try {
-      const res = await pulumiAsync(B.stack, ["preview", "--suppress-progress"], true);
+      const res = await pulumiAsync(B.stack, ["preview", "--suppress-progress"], { allowFailure: true });
       assert.notStrictEqual(res.status, 0);
       assert.match(
         res.stdout + res.stderr,
@@ -251,7 +222,7 @@ describe(`multi-team: one platform stack, three app stacks, chart ${CHART}, real
   it("refuses, in preview, an app whose release name another team's release already uses (the chart's ClusterRole)", async () => {
     setConfig(B.stack, { releaseName: A.release });
     try {
-      const res = await pulumiAsync(B.stack, ["preview", "--suppress-progress"], true);
+      const res = await pulumiAsync(B.stack, ["preview", "--suppress-progress"], { allowFailure: true });
       assert.notStrictEqual(res.status, 0);
       const out = res.stdout + res.stderr;
       assert.ok(
@@ -266,7 +237,7 @@ describe(`multi-team: one platform stack, three app stacks, chart ${CHART}, real
 
   it("refuses to destroy the protected platform while apps are attached, in its preview, before deleting anything", async () => {
     // As a user runs it: `pulumi destroy` previews first, and the preview meets the protection.
-    const res = await pulumiAsync(PLATFORM, ["destroy", "--yes", "--suppress-progress"], true);
+    const res = await pulumiAsync(PLATFORM, ["destroy", "--yes", "--suppress-progress"], { allowFailure: true });
     assert.notStrictEqual(res.status, 0, "pulumi destroy must fail");
     assert.match(
       res.stdout + res.stderr,

@@ -145,6 +145,38 @@ export function pulumiUp(stack: string, extra: string[] = [], options?: { allowF
   return pulumi(stack, ["up", "--yes", "--skip-preview", "--suppress-progress", ...extra], options);
 }
 
+/** `pulumi ARGS --stack STACK` without blocking, so that stacks can be driven side by side. */
+export function pulumiAsync(stack: string, args: string[], options: { allowFailure?: boolean } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const full = ["-C", PROJECT, "--non-interactive", ...args, "--stack", stack];
+    const child = spawn("pulumi", full, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const result = { status: code ?? -1, stdout, stderr };
+      if (result.status !== 0 && !options.allowFailure) {
+        reject(new Error(`pulumi ${full.join(" ")} exited ${code}\n${stdout.slice(-4000)}\n${stderr.slice(-4000)}`));
+      } else resolve(result);
+    });
+  });
+}
+
+/** A new stack in the e2e project with these settings (API keys as secrets), in one `config set-all`. */
+export function createStack(
+  stack: string,
+  settings: Record<string, string>,
+  secrets: Record<string, string> = {},
+): void {
+  run("pulumi", ["-C", PROJECT, "--non-interactive", "stack", "init", stack]);
+  const pairs = (flag: string, values: Record<string, string>) =>
+    Object.entries(values).flatMap(([k, v]) => [flag, `dot-ai-gateway:${k}=${v}`]);
+  // --plaintext: the CLI refuses values that merely look random (a path) otherwise.
+  pulumi(stack, ["config", "set-all", ...pairs("--plaintext", settings), ...pairs("--secret", secrets)]);
+}
+
 /**
  * Sets `settings` (keys without the project prefix), all as plaintext or all as secrets, in one
  * `pulumi config set-all`: one CLI start instead of one per key.
