@@ -22,8 +22,23 @@ export const DEFAULT_CHART_VERSION = "2.2.2";
 /** Helm limits release names to 53 characters (it appends suffixes to derived names). */
 export const MAX_RELEASE_NAME_LENGTH = 53;
 
-/** The path MCP clients stream from. */
-export const SSE_PATH = "/sse";
+/**
+ * dot-ai serves MCP (streamable HTTP) on every path, each request authenticated by the bearer token,
+ * and streams only within sessions: a GET of `/sse` or of any path without a session is answered
+ * 404 (2.x) or 400 (0.x), never a stream. A session starts with this `initialize` POST, answered
+ * as an event stream with the session's id: the first request of every client, and what the
+ * checks (`verify.mcp`, `doctor --probe`) send.
+ */
+export const MCP_INITIALIZE = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "dot-ai-gateway-check", version: "1" },
+  },
+});
 
 /** The Secret the chart's Deployment reads (`secrets.name`, the same in every version). */
 export const SECRETS_NAME = "dot-ai-secrets";

@@ -25,10 +25,11 @@ const USAGE = `usage: npm run doctor -- [<stack>] [--json] [--probe | --probe-ad
 Checks a deployed stack against the live cluster (read-only) and says what is wrong and how to fix it.
   <stack>     the stack to check (default: the project's current stack)
   --json      one JSON document for CI instead of the checklist
-  --probe     also resolve the hostname and send one authenticated request to <url>/sse
-              (only where the Gateway is reachable; off by default)
+  --probe     also resolve the hostname and open an authenticated MCP session at <url> (an
+              initialize POST, then the DELETE that ends it; only where the Gateway is
+              reachable; off by default)
   --probe-address ADDR
-              the same request through the Gateway at ADDR (an IP address), the hostname pinned
+              the same requests through the Gateway at ADDR (an IP address), the hostname pinned
               to it and DNS not consulted: checks a new path before DNS points at it
   --cwd DIR   the Pulumi project directory (default: $DOT_AI_GATEWAY_PROJECT, which the local
               sandbox's env.sh sets to its project copy, else the current directory)

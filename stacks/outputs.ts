@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 
-import { SSE_PATH, chartFullname } from "../components/chart-contract";
+import { MCP_INITIALIZE, chartFullname } from "../components/chart-contract";
 import { AppStackConfig, CombinedConfig, PLATFORM_CONTRACT, PlatformStackConfig, StackConfig } from "./config";
 import { PlatformOutputName } from "./config/platform";
 import { Deployment } from "./deploy";
@@ -110,7 +110,8 @@ function appOutputs(config: CombinedConfig | AppStackConfig, deployment: Deploym
       gateway: `kubectl get gateway ${deployment.gatewayName} -n ${deployment.gatewayNamespace}`,
       route: `kubectl get httproute ${chartFullname(config.app.releaseName)} -n ${ns} -o yaml`,
       pods: `kubectl get pods -n ${ns}`,
-      sse: `curl -N -H "Accept: text/event-stream" -H "Authorization: Bearer $(pulumi stack output authToken --show-secrets)" ${url}${SSE_PATH}`,
+      // An MCP session's first request; dot-ai answers it as an event stream (`event: message`).
+      mcp: `curl -sS -N -H "Authorization: Bearer $(pulumi stack output authToken --show-secrets)" -H "Content-Type: application/json" -H "Accept: application/json, text/event-stream" -d '${MCP_INITIALIZE}' ${url}`,
       mcpConfig: "pulumi stack output mcpConfig --show-secrets > .mcp.json",
     },
   };

@@ -5,12 +5,13 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
 
-import { judgeDns, judgeSse, probesSkipped, runProbes } from "../doctor/checks/probe";
+import { judgeDns, judgeMcp, probesSkipped, runProbes } from "../doctor/checks/probe";
 import { defaultProjectDir, parseArgs } from "../doctor/cli";
 import type { Expectations } from "../doctor/expectations";
 import { failed, toJson, toText } from "../doctor/report";
 import { fail, pass, skip } from "../doctor/result";
 import { configInput, outputsRead, sha256 } from "../doctor/stack";
+import { createStandinServer } from "./standin/server";
 
 const REPORT = {
   stack: "prod",
@@ -20,7 +21,7 @@ const REPORT = {
     fail("route", "HTTPRoute", "dot-ai/dot-ai: NotAllowedByListeners", "label missing", [
       "kubectl label namespace dot-ai a=b",
     ]),
-    skip("probe-sse", "SSE", "off by default"),
+    skip("probe-mcp", "MCP", "off by default"),
   ],
 };
 
@@ -65,7 +66,7 @@ describe("doctor command line", () => {
       text,
       /FAIL {2}HTTPRoute: dot-ai\/dot-ai: NotAllowedByListeners\n {8}cause: label missing\n {8}fix: {3}kubectl/,
     );
-    assert.match(text, /SKIP {2}SSE: skipped: off by default/);
+    assert.match(text, /SKIP {2}MCP: skipped: off by default/);
     assert.match(text, /1 passed, 1 failed, 1 skipped$/);
     assert.ok(toText(REPORT, true).includes("\x1b[31mFAIL\x1b[0m"), "red FAIL on a terminal");
   });
@@ -109,7 +110,7 @@ describe("doctor --probe", () => {
       probesSkipped().map((r) => [r.id, r.status]),
       [
         ["probe-dns", "skip"],
-        ["probe-sse", "skip"],
+        ["probe-mcp", "skip"],
       ],
     );
   });
@@ -124,28 +125,35 @@ describe("doctor --probe", () => {
     );
   });
 
-  it("maps the SSE answer to a cause", () => {
-    assert.strictEqual(judgeSse("https://a", { status: 200, contentType: "text/event-stream" }).status, "pass");
-    assert.match(judgeSse("https://a", { status: 401, contentType: "application/json" }).cause!, /refused the token/);
-    assert.match(judgeSse("https://a", new Error("self-signed certificate")).cause!, /not trusted/);
+  it("maps the MCP answer to a cause", () => {
+    const initialized =
+      'event: message\ndata: {"result":{"serverInfo":{"name":"dot-ai","version":"2.2.2"}},"jsonrpc":"2.0","id":1}\n\n';
+    const ok = judgeMcp(
+      "https://a",
+      { status: 200, contentType: "text/event-stream", sessionId: "s", body: initialized },
+      true,
+    );
+    assert.strictEqual(ok.status, "pass", JSON.stringify(ok));
+    assert.match(ok.summary, /server dot-ai 2\.2\.2, session opened and ended/);
+    const refused = judgeMcp("https://a", { status: 401, contentType: "application/json", body: "{}" });
+    assert.match(refused.cause!, /refused the token/);
+    const redirected = judgeMcp("http://a", { status: 301, contentType: "", location: "https://a/", body: "" });
+    assert.match(redirected.cause!, /redirected to https:\/\/a\//);
+    assert.match(judgeMcp("https://a", new Error("self-signed certificate")).cause!, /not trusted/);
   });
 
-  describe("against a local server on 127.0.0.1", () => {
+  describe("against the dot-ai stand-in (test/standin), which answers as dot-ai does, on 127.0.0.1", () => {
     let server: http.Server;
     let url = "";
     const seen: (string | undefined)[] = [];
     const hosts: (string | undefined)[] = [];
+    const methods: string[] = [];
     before(async () => {
-      server = http.createServer((req, res) => {
+      server = createStandinServer({ name: "dot-ai/dot-ai", token: () => "right" });
+      server.prependListener("request", (req: http.IncomingMessage) => {
         seen.push(req.headers.authorization);
         hosts.push(req.headers.host);
-        if (req.url !== "/sse" || req.headers.authorization !== "Bearer right") {
-          res.writeHead(401).end();
-          return;
-        }
-        // An event stream that never ends: the probe must not wait for its end.
-        res.writeHead(200, { "content-type": "text/event-stream" });
-        res.write("event: endpoint\ndata: /messages\n\n");
+        methods.push(req.method ?? "");
       });
       await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -159,11 +167,14 @@ describe("doctor --probe", () => {
     const snapshot = { readAt: 0, crds: [], gateway: null };
     const lookup = { lookup: async () => ["127.0.0.1"] };
 
-    it("sends the bearer token and accepts an event stream without reading it to the end", async () => {
+    it("opens an MCP session with the bearer token, reads the streamed answer's first event only, and ends the session", async () => {
       const { realProbeIo } = await import("../doctor/checks/probe");
-      const [, sse] = await runProbes(x(), snapshot, "right", { ...realProbeIo, ...lookup }, 2000);
-      assert.strictEqual(sse.status, "pass", JSON.stringify(sse));
+      methods.length = 0;
+      const [, mcp] = await runProbes(x(), snapshot, "right", { ...realProbeIo, ...lookup }, 2000);
+      assert.strictEqual(mcp.status, "pass", JSON.stringify(mcp));
+      assert.match(mcp.summary, /200 event stream, server dot-ai-standin .*session opened and ended/);
       assert.strictEqual(seen.at(-1), "Bearer right");
+      assert.deepStrictEqual(methods, ["POST", "DELETE"]);
     });
 
     it("--probe-address: through a given Gateway address, the hostname pinned (Host header kept, DNS not consulted)", async () => {
@@ -176,8 +187,8 @@ describe("doctor --probe", () => {
       };
       let looked = false;
       const io = { ...realProbeIo, lookup: async () => ((looked = true), []) };
-      const [dns, sse] = await runProbes(pinned as unknown as Expectations, snapshot, "right", io, 2000, "127.0.0.1");
-      assert.strictEqual(sse.status, "pass", JSON.stringify(sse));
+      const [dns, mcp] = await runProbes(pinned as unknown as Expectations, snapshot, "right", io, 2000, "127.0.0.1");
+      assert.strictEqual(mcp.status, "pass", JSON.stringify(mcp));
       assert.strictEqual(hosts.at(-1), `dot-ai.not-in-dns.example:${port}`);
       assert.strictEqual(dns.status, "skip");
       assert.match(dns.summary, /pinned to 127\.0\.0\.1/);
@@ -186,9 +197,9 @@ describe("doctor --probe", () => {
 
     it("reports a refused token", async () => {
       const { realProbeIo } = await import("../doctor/checks/probe");
-      const [, sse] = await runProbes(x(), snapshot, "wrong", { ...realProbeIo, ...lookup }, 2000);
-      assert.strictEqual(sse.status, "fail");
-      assert.match(sse.summary, /: 401/);
+      const [, mcp] = await runProbes(x(), snapshot, "wrong", { ...realProbeIo, ...lookup }, 2000);
+      assert.strictEqual(mcp.status, "fail");
+      assert.match(mcp.summary, /: 401/);
     });
   });
 });

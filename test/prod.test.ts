@@ -190,7 +190,10 @@ describe("prod stack (reference pattern)", () => {
     });
     const verify = o.verify as Record<string, string>;
     assert.strictEqual(verify.gateway, "kubectl get gateway cluster-gateway -n gateway-system");
-    assert.match(verify.sse, /curl -N -H "Accept: text\/event-stream" .* https:\/\/dot-ai\.example\.com\/sse$/);
+    assert.match(
+      verify.mcp,
+      /^curl -sS -N -H "Authorization: Bearer \$\(pulumi stack output authToken --show-secrets\)" .* -d '\{"jsonrpc":"2\.0","id":1,"method":"initialize",.*\}' https:\/\/dot-ai\.example\.com$/,
+    );
     assert.ok(!JSON.stringify(verify).includes(MOCK_TOKEN), "commands read the token, they do not embed it");
   });
 });
