@@ -8,6 +8,7 @@
 #   envoy-gateway (Envoy Gateway's control plane, the Gateway API implementation),
 #   cert-manager-controller (our main over cert-manager's controller library: Certificates, CA and
 #   SelfSigned issuers),
+#   traefik (Traefik v3, built by toolchain/build-traefik.sh, which says how and why),
 # and the CRD manifests:
 #   Gateway API standard channel bundle (its CRDs plus, from v1.5.0, the safe-upgrades
 #   ValidatingAdmissionPolicy and binding; one multi-document file), for GATEWAY_API_VERSION and
@@ -19,7 +20,7 @@
 #   export PATH=<the bin directories>:$PATH
 #   export GATEWAY_API_CRDS_FILE=... GATEWAY_API_VERSION=... GATEWAY_API_LEGACY_CRDS_FILE=...
 #   export GATEWAY_API_LEGACY_VERSION=... CERT_MANAGER_CRDS_FILE=... ENVOY_GATEWAY_CRDS_FILE=...
-#   export ENVOY_GATEWAY_BIN=... CERT_MANAGER_CONTROLLER_BIN=...
+#   export ENVOY_GATEWAY_BIN=... CERT_MANAGER_CONTROLLER_BIN=... TRAEFIK_BIN=...
 # and prints the bin directories on stdout, one per line (logs go to stderr).
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -243,6 +244,12 @@ tc_go_build cert-manager-controller "$cm_version" controllers/cert-manager -ldfl
   -o "$(tc_prefix cert-manager-controller "$cm_version")/bin/cert-manager-controller" .
 CERT_MANAGER_CONTROLLER_BIN="$(tc_prefix cert-manager-controller "$cm_version")/bin/cert-manager-controller"
 
+# --- Traefik ------------------------------------------------------------------------------------
+# A script of its own: Traefik builds only inside a copy of its own module source, with
+# workarounds generated there, and that script's hash is part of its cache key. About 15 minutes
+# on 2 cores when not cached; it prints the binary's path.
+TRAEFIK_BIN=$("$TOOLCHAIN_DIR/build-traefik.sh")
+
 # --- the result -------------------------------------------------------------------------------
 bin_dirs=(
   "$(tc_prefix kubernetes "$KUBERNETES_VERSION")/bin"
@@ -256,7 +263,7 @@ for b in kubernetes/kube-apiserver kubernetes/kube-controller-manager kubernetes
   case $b in etcd/*) dir=${bin_dirs[1]} ;; kwok/*) dir=${bin_dirs[2]} ;; helm/*) dir=${bin_dirs[3]} ;; esac
   [[ -x "$dir/${b#*/}" ]] || tc_die "missing $dir/${b#*/} (remove $(dirname "$dir") and rerun)"
 done
-for b in "$ENVOY_GATEWAY_BIN" "$CERT_MANAGER_CONTROLLER_BIN"; do
+for b in "$ENVOY_GATEWAY_BIN" "$CERT_MANAGER_CONTROLLER_BIN" "$TRAEFIK_BIN"; do
   [[ -x "$b" ]] || tc_die "missing $b (remove $(dirname "$(dirname "$b")") and rerun)"
 done
 path_value=$(IFS=:; printf '%s' "${bin_dirs[*]}")
@@ -276,6 +283,7 @@ path_value=$(IFS=:; printf '%s' "${bin_dirs[*]}")
   printf 'export ENVOY_GATEWAY_CRDS_FILE="%s"\n' "$ENVOY_GATEWAY_CRDS_FILE"
   printf 'export ENVOY_GATEWAY_BIN="%s"\n' "$ENVOY_GATEWAY_BIN"
   printf 'export CERT_MANAGER_CONTROLLER_BIN="%s"\n' "$CERT_MANAGER_CONTROLLER_BIN"
+  printf 'export TRAEFIK_BIN="%s"\n' "$TRAEFIK_BIN"
 } >"$CLUSTER_ENV_FILE.tmp"
 mv "$CLUSTER_ENV_FILE.tmp" "$CLUSTER_ENV_FILE"
 tc_log "control plane toolchain ready; environment in $CLUSTER_ENV_FILE"
