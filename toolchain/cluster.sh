@@ -12,6 +12,12 @@
 #                  program does): a supervisor loop waits for them, applies the GatewayClass, runs
 #                  the controller and restarts it when it exits or the CRDs are recreated, as a
 #                  kubelet would restart its pod. Its Envoy proxies are pods on the fake nodes.
+#   traefik        instead of envoy-gateway: Traefik, a Gateway API implementation whose data plane
+#                  is its own process, with the GatewayClass `traefik`, under the same kind of
+#                  supervisor. It listens on 127.0.0.1:80 and :443 (every Gateway's address) and
+#                  sends traffic to a backend Service's ClusterIP; with it the Service range is
+#                  127.96.0.0/16, and the dot-ai stand-in (test/standin) answers on each dot-ai
+#                  Service's ClusterIP in place of the pods, which on fake nodes run nothing.
 # and a default StorageClass `local` with pre-created hostPath PersistentVolumes (nothing writes
 # to them: no container runs), which kube-controller-manager's PV controller binds; a small loop
 # makes a Released one Available again.
@@ -38,8 +44,8 @@
 #                                   kubeconfig, logs/<component>.log, pids, ports.env, etcd data.
 #   DOT_AI_GATEWAY_CLUSTER_TIMEOUT  seconds each startup wait may take (default 90).
 #   DOT_AI_GATEWAY_CLUSTER_NODES    number of fake Nodes (default 1).
-#   DOT_AI_GATEWAY_CONTROLLERS      comma list of cert-manager, envoy-gateway (default both), or
-#                                   `none` for a bare control plane.
+#   DOT_AI_GATEWAY_CONTROLLERS      comma list of cert-manager, envoy-gateway (default both), traefik
+#                                   (in place of envoy-gateway), or `none` for a bare control plane.
 #   DOT_AI_GATEWAY_CLUSTER_STORAGE  `local` (default: the StorageClass and volumes above) or `none`
 #                                   (no StorageClass, no PersistentVolume).
 #   DOT_AI_GATEWAY_CLUSTER_PVS      how many PersistentVolumes of 10Gi (default 8; the Qdrant of the
@@ -47,7 +53,9 @@
 #   DOT_AI_GATEWAY_CLUSTER_ISSUERS  comma list of names `up` passes to `issuer` (default none).
 # stdout carries only the env lines (`eval "$(toolchain/cluster.sh up)"` works); logs go to stderr:
 #   export KUBECONFIG=<state dir>/kubeconfig
-#   export GATEWAY_CLASS_NAME=eg          (with envoy-gateway)
+#   export GATEWAY_CLASS_NAME=eg          (with envoy-gateway; `traefik` with traefik)
+#   export DATA_PLANE_ADDRESS=127.0.0.1   (with traefik: where every Gateway listens)
+#   export LOCAL_CA_FILE=<state dir>/local-ca.crt   (with traefik: the CA of `issuer`'s issuers)
 #   export STORAGE_CLASS_NAME=local       (with storage)
 #
 # envoy-gateway reads its xDS server certificate from the fixed paths /certs/{tls.crt,tls.key,ca.crt}
@@ -57,7 +65,9 @@
 # tmpfs disappears with the process. That needs root: without root, envoy-gateway is refused
 # (DOT_AI_GATEWAY_CONTROLLERS=cert-manager works without). Its listeners (xDS :18000, admin
 # :19000, metrics :19001, ...) are fixed ports, so one such cluster runs on a machine at a time:
-# `up` refuses a second one (a lock its supervisor holds) and says which cluster has it.
+# `up` refuses a second one (a lock its supervisor holds) and says which cluster has it. The same
+# holds for traefik (127.0.0.1:80 and :443, which also take root); a cluster with envoy-gateway
+# and one with traefik can run side by side.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -88,6 +98,9 @@ STORAGE_CLASS_NAME=local
 PV_SIZE=10Gi
 PV_POOL_LABEL=dot-ai-gateway.local/volume-pool
 CA_SECRET=dot-ai-gateway-local-ca
+# The local CA's certificate, written when an issuer is made: what a client trusts to verify the
+# certificates the stacks' ClusterIssuer issues.
+LOCAL_CA_FILE="$CLUSTER_DIR/local-ca.crt"
 SELFSIGNED_ISSUER=dot-ai-gateway-local-selfsigned
 
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -259,13 +272,13 @@ k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" --cache-dir "$CLUSTER_DIR/.kube
 apiserver_ready() { [[ "$(k get --raw /readyz 2>/dev/null)" == ok ]]; }
 
 # healthy: every long-running component recorded runs and the apiserver is ready (envoy-gateway
-# itself comes and goes with the Gateway API CRDs; its supervisor must run).
+# and traefik themselves come and go with the Gateway API CRDs; their supervisor must run).
 healthy() {
   [[ -f "$PIDS_FILE" && -f "$KUBECONFIG_FILE" ]] || return 1
   local name
   for name in "${COMPONENTS[@]}"; do component_alive "$name" || return 1; done
   while read -r name; do
-    [[ "$name" == envoy-gateway ]] && continue
+    [[ "$name" == envoy-gateway || "$name" == traefik ]] && continue
     component_alive "$name" || return 1
   done < <(recorded_names)
   apiserver_ready
@@ -288,20 +301,24 @@ load_toolchain() {
 # want_options: the controllers and storage asked for, checked and normalised, in WANT_CONTROLLERS
 # (e.g. "cert-manager,envoy-gateway" or "none") and WANT_STORAGE.
 want_options() {
-  local spec=${DOT_AI_GATEWAY_CONTROLLERS:-cert-manager,envoy-gateway} c cm=0 eg=0
+  local spec=${DOT_AI_GATEWAY_CONTROLLERS:-cert-manager,envoy-gateway} c cm=0 eg=0 tr=0
   local list
   IFS=', ' read -r -a list <<<"$spec"
   for c in "${list[@]}"; do
     case $c in
       cert-manager) cm=1 ;;
       envoy-gateway) eg=1 ;;
+      traefik) tr=1 ;;
       none | "") ;;
-      *) die "DOT_AI_GATEWAY_CONTROLLERS: unknown controller '$c' (cert-manager, envoy-gateway or none)" ;;
+      *) die "DOT_AI_GATEWAY_CONTROLLERS: unknown controller '$c' (cert-manager, envoy-gateway, traefik or none)" ;;
     esac
   done
+  # One Gateway implementation a cluster: the env names one GatewayClass for the stacks.
+  ((eg && tr)) && die "DOT_AI_GATEWAY_CONTROLLERS: envoy-gateway and traefik together; a cluster runs one Gateway implementation (e.g. cert-manager,traefik)"
   WANT_CONTROLLERS=""
   ((cm)) && WANT_CONTROLLERS+=",cert-manager"
   ((eg)) && WANT_CONTROLLERS+=",envoy-gateway"
+  ((tr)) && WANT_CONTROLLERS+=",traefik"
   WANT_CONTROLLERS=${WANT_CONTROLLERS#,}
   : "${WANT_CONTROLLERS:=none}"
   WANT_STORAGE=${DOT_AI_GATEWAY_CLUSTER_STORAGE:-local}
@@ -309,6 +326,12 @@ want_options() {
     die "DOT_AI_GATEWAY_CLUSTER_STORAGE: '$WANT_STORAGE' is neither local nor none"
   PV_COUNT=${DOT_AI_GATEWAY_CLUSTER_PVS:-8}
   [[ "$PV_COUNT" =~ ^[0-9]+$ ]] || die "DOT_AI_GATEWAY_CLUSTER_PVS: '$PV_COUNT' is not a number"
+  # With a data plane, Services get loopback ClusterIPs: Traefik dials a Service's ClusterIP
+  # (nativeLBByDefault), where the dot-ai stand-in listens. The API server refuses loopback
+  # addresses for endpoints (so pod IPs stay made up, and never dialled), not for Services.
+  if [[ ",$WANT_CONTROLLERS," == *,traefik,* ]]; then
+    SERVICE_CIDR=127.96.0.0/16 SERVICE_API_IP=127.96.0.1
+  fi
 }
 
 # options_text: what the options file records, one word a line (compared on the next `up`).
@@ -439,6 +462,12 @@ EOF
 print_env() {
   printf 'export KUBECONFIG=%q\n' "$KUBECONFIG_FILE"
   if has_option envoy-gateway; then printf 'export GATEWAY_CLASS_NAME=%s\n' "$GATEWAY_CLASS_NAME"; fi
+  if has_option traefik; then
+    printf 'export GATEWAY_CLASS_NAME=%s\n' "$TRAEFIK_CLASS_NAME"
+    # Where a client reaches every Gateway of this cluster, and the CA its certificates chain to.
+    printf 'export DATA_PLANE_ADDRESS=%s\n' "$DATA_PLANE_ADDRESS"
+    printf 'export LOCAL_CA_FILE=%q\n' "$LOCAL_CA_FILE"
+  fi
   if has_option storage=local; then printf 'export STORAGE_CLASS_NAME=%s\n' "$STORAGE_CLASS_NAME"; fi
   return 0
 }
@@ -593,7 +622,10 @@ ensure_issuers() {
       sleep 0.3
     done
   done
-  log "ClusterIssuer(s) $* Ready (CA: Secret $CERT_MANAGER_NAMESPACE/$CA_SECRET)"
+  k get secret "$CA_SECRET" --namespace "$CERT_MANAGER_NAMESPACE" -o 'jsonpath={.data.tls\.crt}' | base64 -d >"$LOCAL_CA_FILE.tmp" &&
+    [[ -s "$LOCAL_CA_FILE.tmp" ]] && mv "$LOCAL_CA_FILE.tmp" "$LOCAL_CA_FILE" ||
+    die "could not read the local CA's certificate from the Secret $CERT_MANAGER_NAMESPACE/$CA_SECRET"
+  log "ClusterIssuer(s) $* Ready (CA: Secret $CERT_MANAGER_NAMESPACE/$CA_SECRET, its certificate in $LOCAL_CA_FILE)"
 }
 
 # --- Envoy Gateway -----------------------------------------------------------------------------
@@ -634,17 +666,22 @@ spec:
 EOF2
 }
 
-# envoy-gateway listens on fixed ports of all interfaces, so one runs per machine: its supervisor
-# holds this lock (flock) for as long as it runs, and writes its cluster directory next to it.
-EG_LOCK="$DOT_AI_GATEWAY_CACHE/envoy-gateway.lock"
+# envoy-gateway and traefik listen on fixed ports, so one of each runs per machine: its supervisor
+# holds a lock (flock, gateway_lock) for as long as it runs, and writes its cluster directory next
+# to it. fixed_ports_free IMPL PORTS: dies, naming the cluster that has them, when another holds it.
+fixed_ports_free() {
+  local lock_file
+  lock_file=$(gateway_lock "$1")
+  # (Held by this very cluster's supervisor when it is up already.)
+  if command -v flock >/dev/null && [[ "$(cat "$lock_file.owner" 2>/dev/null)" != "$CLUSTER_DIR" ]] &&
+    ! (flock -n 8) 8>>"$lock_file"; then
+    die "$1 of another cluster runs on this machine ($(cat "$lock_file.owner" 2>/dev/null || echo unknown)); its listeners ($2) are fixed ports, so one cluster with $1 runs at a time. Stop that one (DOT_AI_GATEWAY_CLUSTER_DIR=<its dir> $0 down), or start this one with DOT_AI_GATEWAY_CONTROLLERS=cert-manager (or none)."
+  fi
+}
 
 # eg_preflight: what envoy-gateway needs of this machine, checked before anything starts.
 eg_preflight() {
-  # (Held by this very cluster's supervisor when it is up already.)
-  if command -v flock >/dev/null && [[ "$(cat "$EG_LOCK.owner" 2>/dev/null)" != "$CLUSTER_DIR" ]] &&
-    ! (flock -n 8) 8>>"$EG_LOCK"; then
-    die "envoy-gateway of another cluster runs on this machine ($(cat "$EG_LOCK.owner" 2>/dev/null || echo unknown)); its listeners (:18000, :19001, :8081, ...) are fixed ports, so one cluster with envoy-gateway runs at a time. Stop that one (DOT_AI_GATEWAY_CLUSTER_DIR=<its dir> $0 down), or start this one with DOT_AI_GATEWAY_CONTROLLERS=cert-manager (or none)."
-  fi
+  fixed_ports_free envoy-gateway ":18000, :19001, :8081, ..."
   if [[ $EUID -ne 0 ]]; then
     die "envoy-gateway needs root here: it reads its certificate from /certs/ only, and cluster.sh gives it that directory in a private mount namespace (unshare --mount + chroot), which takes root, rather than writing to / of this machine. Run as root, or set DOT_AI_GATEWAY_CONTROLLERS=cert-manager (or none)."
   fi
@@ -692,6 +729,90 @@ EOF2
   start envoy-gateway-supervisor "$(command -v bash)" "$TOOLCHAIN_DIR/cluster.sh" __supervise-envoy-gateway
 }
 
+# --- Traefik: a Gateway API implementation with its own data plane, and the dot-ai stand-in -------
+
+TRAEFIK_DIR_NAME=traefik
+TRAEFIK_CLASS_NAME=traefik
+TRAEFIK_CONTROLLER_NAME=traefik.io/gateway-controller
+# Where its data plane listens, and so every Gateway's address (statusAddress): a listener's port
+# maps to the entryPoint whose address ends in :<port>; 80 and 443 are what the program's Gateways use.
+DATA_PLANE_ADDRESS=127.0.0.1
+REPO_DIR="$(cd "$TOOLCHAIN_DIR/.." && pwd)"
+
+traefik_class_manifest() {
+  cat <<EOF2
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: $TRAEFIK_CLASS_NAME
+spec:
+  controllerName: $TRAEFIK_CONTROLLER_NAME
+EOF2
+}
+
+# traefik_preflight: what traefik and the stand-in need of this machine, checked before anything starts.
+traefik_preflight() {
+  fixed_ports_free traefik "$DATA_PLANE_ADDRESS:80, $DATA_PLANE_ADDRESS:443"
+  if [[ $EUID -ne 0 ]]; then
+    die "traefik needs root here: its data plane listens on $DATA_PLANE_ADDRESS:80 and :443, the ports the program's Gateways name. Run as root, or set DOT_AI_GATEWAY_CONTROLLERS=cert-manager,envoy-gateway."
+  fi
+  # Another server on those ports (not a cluster of ours: that is the lock above).
+  if [[ "$(cat "$(gateway_lock traefik).owner" 2>/dev/null)" != "$CLUSTER_DIR" ]]; then
+    local port
+    for port in 80 443; do
+      port_in_use "$port" && die "something already listens on $DATA_PLANE_ADDRESS:$port (ss -ltnp 'sport = :$port'); traefik's data plane needs it"
+    done
+  fi
+  command -v node >/dev/null && [[ -f "$REPO_DIR/node_modules/ts-node/register/transpile-only.js" ]] ||
+    die "the dot-ai stand-in runs on Node.js with the project's packages: run npm ci in $REPO_DIR first"
+}
+
+# setup_traefik: its static configuration, its supervisor (which starts it once the program has
+# installed the Gateway API CRDs) and the dot-ai stand-in, which answers on dot-ai's Services
+# where pods of a real node would (test/standin/README.md).
+setup_traefik() {
+  local dir="$CLUSTER_DIR/$TRAEFIK_DIR_NAME"
+  [[ -x "${TRAEFIK_BIN:-}" ]] || fail kube-apiserver "no traefik binary: run toolchain/build-cluster.sh"
+  log "traefik: the GatewayClass $TRAEFIK_CLASS_NAME once the Gateway API CRDs exist, its data plane on $DATA_PLANE_ADDRESS:80 and :443; the dot-ai stand-in"
+  mkdir -p "$dir"
+  pick_port TRAEFIK_PING_PORT
+  printf 'TRAEFIK_PING_PORT=%s\n' "$TRAEFIK_PING_PORT" >>"$PORTS_FILE"
+  cat >"$dir/traefik.yaml" <<EOF2
+# Written by toolchain/cluster.sh. Traefik's defaults otherwise (timeouts included): what a user
+# of its Gateway API provider gets.
+global:
+  # Both would call out to the internet.
+  checkNewVersion: false
+  sendAnonymousUsage: false
+log:
+  level: INFO
+accessLog:
+  filePath: $LOG_DIR/traefik-access.log
+entryPoints:
+  web:
+    address: "$DATA_PLANE_ADDRESS:80"
+  websecure:
+    address: "$DATA_PLANE_ADDRESS:443"
+  ping:
+    address: "127.0.0.1:$TRAEFIK_PING_PORT"
+ping:
+  entryPoint: ping
+providers:
+  kubernetesGateway:
+    # Backends are dialled at their Service's ClusterIP (loopback here), never at pod IPs, which
+    # on the fake nodes are made up.
+    nativeLBByDefault: true
+    # What the Gateways report as their address: where this data plane listens.
+    statusAddress:
+      ip: "$DATA_PLANE_ADDRESS"
+EOF2
+  export DOT_AI_GATEWAY_CLUSTER_DIR="$CLUSTER_DIR"
+  start traefik-supervisor "$(command -v bash)" "$TOOLCHAIN_DIR/cluster.sh" __supervise-traefik
+  KUBECONFIG="$KUBECONFIG_FILE" TS_NODE_PROJECT="$REPO_DIR/tsconfig.json" start dot-ai-standin "$(command -v node)" \
+    -r "$REPO_DIR/node_modules/ts-node/register/transpile-only" "$REPO_DIR/test/standin/main.ts"
+  wait_for dot-ai-standin "its first read of the cluster" grep -q 'started;' "$LOG_DIR/dot-ai-standin.log"
+}
+
 # Run inside `unshare --mount --propagation private` (so none of its mounts is seen outside and all
 # vanish with it): a tmpfs as the new root, every entry of the real / bound into it (symlinks
 # copied), plus certs/ with the three files of the Secret envoy-gateway; then chroot into it and
@@ -732,25 +853,31 @@ nap() {
   wait $! || true
 }
 
-# supervise_envoy_gateway (the `envoy-gateway-supervisor` process), as a kubelet restarting a pod:
-# envoy-gateway exits at once when the Gateway API CRDs are missing ("failed to determine if
-# *v1beta1.ReferenceGrant is namespaced"), and the program installs them, at any time. So: wait
-# (polling every half second) for the gatewayclasses CRD to be Established, apply the GatewayClass, run
-# envoy-gateway; restart it after a short backoff when it exits, and at once when that CRD is
-# deleted or recreated (a stack destroyed and deployed again); re-apply a deleted GatewayClass.
-supervise_envoy_gateway() {
+# supervise_gateway IMPL (the `IMPL-supervisor` process; IMPL is envoy-gateway or traefik), as a
+# kubelet restarting a pod: envoy-gateway exits at once when the Gateway API CRDs are missing
+# ("failed to determine if *v1beta1.ReferenceGrant is namespaced"), and traefik's informers wait
+# for them with client-go's backoff (up to 30 s late); the program installs them, at any time. So:
+# wait (polling every half second) for the gatewayclasses CRD to be Established, apply the
+# GatewayClass, run the controller; restart it after a short backoff when it exits, and at once
+# when that CRD is deleted or recreated (a stack destroyed and deployed again); re-apply a deleted
+# GatewayClass.
+supervise_gateway() {
   # A loop that must outlive any failed command: errors are handled where they matter.
   set +e +o pipefail
+  local impl=$1
   load_toolchain
-  local dir="$CLUSTER_DIR/$EG_DIR_NAME" child="" stopping=0 backoff=1 replaced=0 uid now ran tick status exe deadline out
+  local child="" stopping=0 backoff=1 replaced=0 uid now ran tick status exe deadline out
+  local lock_file class_name binary_name
+  lock_file=$(gateway_lock "$impl")
+  class_name=$(gateway_class_of "$impl")
   trap 'stopping=1; [[ -n "$child" ]] && kill -TERM "$child" 2>/dev/null' TERM INT
   if command -v flock >/dev/null; then
-    exec 8>>"$EG_LOCK"
+    exec 8>>"$lock_file"
     if ! flock -n 8; then
-      log "supervisor: envoy-gateway of another cluster runs ($(cat "$EG_LOCK.owner" 2>/dev/null)): not starting one here (fixed ports)"
+      log "supervisor: $impl of another cluster runs ($(cat "$lock_file.owner" 2>/dev/null)): not starting one here (fixed ports)"
       exit 1
     fi
-    printf '%s\n' "$CLUSTER_DIR" >"$EG_LOCK.owner"
+    printf '%s\n' "$CLUSTER_DIR" >"$lock_file.owner"
   fi
   log "supervisor: waiting for the CRD $GATEWAY_CLASSES_CRD (the Gateway API is installed by the program)"
   while ((!stopping)); do
@@ -759,26 +886,23 @@ supervise_envoy_gateway() {
       nap 0.5
       continue
     fi
-    if ! out=$(eg_class_manifests with-class | k_apply 2>&1); then
-      log "supervisor: applying the GatewayClass $GATEWAY_CLASS_NAME failed (retrying): $out"
+    if ! out=$(gateway_class_manifests "$impl" | k_apply 2>&1); then
+      log "supervisor: applying the GatewayClass $class_name failed (retrying): $out"
       nap 1
       continue
     fi
-    log "supervisor: Gateway API CRDs present (gatewayclasses uid $uid): starting envoy-gateway"
-    printf '[cluster %s] ---- envoy-gateway started by its supervisor ----\n' "$(date +%H:%M:%S)" \
-      >>"$LOG_DIR/envoy-gateway.log"
-    KUBECONFIG="$KUBECONFIG_FILE" ENVOY_GATEWAY_NAMESPACE="$EG_NAMESPACE" \
-      unshare --mount --propagation private -- bash -c "$EG_MOUNTNS_SCRIPT" envoy-gateway-mountns \
-      "$dir/root" "$KUBECTL" "$KUBECONFIG_FILE" "$EG_NAMESPACE" \
-      "$ENVOY_GATEWAY_BIN" server --config-path "$dir/config.yaml" >>"$LOG_DIR/envoy-gateway.log" 2>&1 &
+    log "supervisor: Gateway API CRDs present (gatewayclasses uid $uid): starting $impl"
+    printf '[cluster %s] ---- %s started by its supervisor ----\n' "$(date +%H:%M:%S)" "$impl" >>"$LOG_DIR/$impl.log"
+    run_gateway "$impl" >>"$LOG_DIR/$impl.log" 2>&1 &
     child=$!
     ran=$SECONDS
-    # Record it once it runs envoy-gateway (its /proc/PID/exe as seen from here).
+    # Record it once it runs the controller's binary (its /proc/PID/exe as seen from here).
+    binary_name=$(basename "$(gateway_binary "$impl")")
     deadline=$((SECONDS + 20))
     while kill -0 "$child" 2>/dev/null && ((SECONDS < deadline)); do
       exe=$(readlink "/proc/$child/exe" 2>/dev/null) || break
-      if [[ "$exe" == */envoy-gateway ]]; then
-        record envoy-gateway "$child" "$exe"
+      if [[ "$exe" == */"$binary_name" ]]; then
+        record "$impl" "$child" "$exe"
         break
       fi
       sleep 0.05
@@ -789,14 +913,14 @@ supervise_envoy_gateway() {
       ((stopping)) && break
       now=$(gatewayclasses_crd)
       if [[ "$now" != "$uid" ]]; then
-        log "supervisor: the CRD $GATEWAY_CLASSES_CRD was deleted or recreated: stopping envoy-gateway"
+        log "supervisor: the CRD $GATEWAY_CLASSES_CRD was deleted or recreated: stopping $impl"
         kill -TERM "$child" 2>/dev/null || true
         replaced=1
         break
       fi
-      if ((++tick % 5 == 0)) && ! k get gatewayclass "$GATEWAY_CLASS_NAME" >/dev/null 2>&1; then
-        log "supervisor: the GatewayClass $GATEWAY_CLASS_NAME is gone: applying it again"
-        eg_class_manifests with-class | k_apply 2>&1 || true
+      if ((++tick % 5 == 0)) && ! k get gatewayclass "$class_name" >/dev/null 2>&1; then
+        log "supervisor: the GatewayClass $class_name is gone: applying it again"
+        gateway_class_manifests "$impl" | k_apply 2>&1 || true
       fi
     done
     # Its exit (SIGKILL when it does not stop within 10 s of SIGTERM).
@@ -816,11 +940,32 @@ supervise_envoy_gateway() {
       continue
     fi
     if ((SECONDS - ran >= 60)); then backoff=1; fi
-    log "supervisor: envoy-gateway exited (status $status) after $((SECONDS - ran)) s; next start in $backoff s (its log: $LOG_DIR/envoy-gateway.log)"
+    log "supervisor: $impl exited (status $status) after $((SECONDS - ran)) s; next start in $backoff s (its log: $LOG_DIR/$impl.log)"
     nap "$backoff"
     backoff=$((backoff < 8 ? backoff * 2 : 8))
   done
   log "supervisor: stopped"
+}
+
+# The Gateway implementations a cluster can run, one at a time (GATEWAY_IMPLS), and what the
+# supervisor needs of each.
+gateway_lock() { printf '%s/%s.lock' "$DOT_AI_GATEWAY_CACHE" "$1"; }
+gateway_class_of() { case $1 in envoy-gateway) echo "$GATEWAY_CLASS_NAME" ;; traefik) echo "$TRAEFIK_CLASS_NAME" ;; esac; }
+gateway_binary() { case $1 in envoy-gateway) echo "$ENVOY_GATEWAY_BIN" ;; traefik) echo "$TRAEFIK_BIN" ;; esac; }
+gateway_class_manifests() { case $1 in envoy-gateway) eg_class_manifests with-class ;; traefik) traefik_class_manifest ;; esac; }
+# run_gateway IMPL: runs the controller in the foreground (the supervisor backgrounds it).
+run_gateway() {
+  case $1 in
+    envoy-gateway)
+      KUBECONFIG="$KUBECONFIG_FILE" ENVOY_GATEWAY_NAMESPACE="$EG_NAMESPACE" \
+        exec unshare --mount --propagation private -- bash -c "$EG_MOUNTNS_SCRIPT" envoy-gateway-mountns \
+        "$CLUSTER_DIR/$EG_DIR_NAME/root" "$KUBECTL" "$KUBECONFIG_FILE" "$EG_NAMESPACE" \
+        "$ENVOY_GATEWAY_BIN" server --config-path "$CLUSTER_DIR/$EG_DIR_NAME/config.yaml"
+      ;;
+    traefik)
+      KUBECONFIG="$KUBECONFIG_FILE" exec "$TRAEFIK_BIN" --configFile="$CLUSTER_DIR/$TRAEFIK_DIR_NAME/traefik.yaml"
+      ;;
+  esac
 }
 
 # --- commands ---------------------------------------------------------------------------------
@@ -838,6 +983,7 @@ cmd_up() {
   lock
   want_options
   if [[ ",$WANT_CONTROLLERS," == *,envoy-gateway,* ]]; then eg_preflight; fi
+  if [[ ",$WANT_CONTROLLERS," == *,traefik,* ]]; then traefik_preflight; fi
   local issuers=()
   IFS=', ' read -r -a issuers <<<"${DOT_AI_GATEWAY_CLUSTER_ISSUERS:-}"
   if [[ -f "$PIDS_FILE" ]]; then
@@ -950,6 +1096,7 @@ EOF
   if [[ "$WANT_STORAGE" == local ]]; then setup_storage; fi
   if has_option cert-manager; then setup_cert_manager; fi
   if has_option envoy-gateway; then setup_envoy_gateway; fi
+  if has_option traefik; then setup_traefik; fi
   ensure_issuers "${issuers[@]}"
 
   print_env >"$CLUSTER_DIR/env"
@@ -990,22 +1137,30 @@ cmd_status() {
   while read -r name; do
     if component_alive "$name"; then
       printf '  %-24s running (pid %s)  log %s\n' "$name" "$(pid_of "$name")" "$LOG_DIR/$name.log"
-    elif [[ "$name" == envoy-gateway ]]; then
+    elif [[ "$name" == envoy-gateway || "$name" == traefik ]]; then
       # Its supervisor starts it once the Gateway API CRDs exist, and restarts it.
-      printf '  %-24s not running now (see envoy-gateway-supervisor)  log %s\n' "$name" "$LOG_DIR/$name.log"
+      printf '  %-24s not running now (see %s-supervisor)  log %s\n' "$name" "$name" "$LOG_DIR/$name.log"
     else
       printf '  %-24s NOT RUNNING  log %s\n' "$name" "$LOG_DIR/$name.log"
       ok=1
     fi
   done < <(recorded_names)
-  if has_option envoy-gateway && ! grep -q '^envoy-gateway ' "$PIDS_FILE"; then
-    printf '  %-24s not started yet: waiting for the CRD %s  log %s\n' envoy-gateway "$GATEWAY_CLASSES_CRD" "$LOG_DIR/envoy-gateway.log"
-  fi
+  local impl
+  for impl in envoy-gateway traefik; do
+    if has_option "$impl" && ! grep -q "^$impl " "$PIDS_FILE"; then
+      printf '  %-24s not started yet: waiting for the CRD %s  log %s\n' "$impl" "$GATEWAY_CLASSES_CRD" "$LOG_DIR/$impl.log"
+    fi
+  done
   if apiserver_ready; then
     echo "  /readyz: ok"
     k get nodes 2>&1 | sed 's/^/  /'
     if has_option envoy-gateway; then
       k get gatewayclass "$GATEWAY_CLASS_NAME" 2>&1 | sed 's/^/  /'
+    fi
+    if has_option traefik; then
+      k get gatewayclass "$TRAEFIK_CLASS_NAME" 2>&1 | sed 's/^/  /'
+      echo "  dot-ai stand-in, its last events (log $LOG_DIR/dot-ai-standin.log):"
+      grep -E '\] (serving|stopped|not serving) ' "$LOG_DIR/dot-ai-standin.log" 2>/dev/null | tail -n 3 | sed 's/^/    /' || true
     fi
     if has_option cert-manager; then
       k get clusterissuers 2>&1 | sed 's/^/  /'
@@ -1045,7 +1200,8 @@ case "${1:-}" in
     cmd_issuer "$@"
     ;;
   # The loops `up` starts as processes of their own (not for direct use).
-  __supervise-envoy-gateway) supervise_envoy_gateway ;;
+  __supervise-envoy-gateway) supervise_gateway envoy-gateway ;;
+  __supervise-traefik) supervise_gateway traefik ;;
   __pv-recycler) pv_recycler ;;
   *)
     echo "usage: $0 up|down [--keep]|status|env|issuer NAME..." >&2

@@ -75,8 +75,8 @@ tc_chart_package() {
 # tc_local_stack PROJECT STACK [CHART_VERSION] : selects (creating if needed) STACK with the
 # repository's committed settings plus what the local control plane needs: the real dot-ai chart
 # package (CHART_VERSION, default $DOT_AI_GATEWAY_CHART_VERSION), the Gateway API CRD file built
-# from Go modules, the GatewayClass of the Envoy Gateway that `toolchain/cluster.sh up` runs
-# (GATEWAY_CLASS_NAME from its env, `eg`), the program's waits left on (the controllers run here),
+# from Go modules, the GatewayClass of the Gateway controller that `toolchain/cluster.sh up` runs
+# (GATEWAY_CLASS_NAME from its env: `eg`, or `traefik`), the program's waits left on (the controllers run here),
 # the stack's ClusterIssuer made by `toolchain/cluster.sh issuer` (a local CA in place of Let's
 # Encrypt) whenever it serves HTTPS, and placeholder API keys stored as secrets.
 # Needs the cluster's env (KUBECONFIG, GATEWAY_CLASS_NAME) in the environment.
@@ -97,9 +97,9 @@ tc_local_stack() {
     "${c[@]}" rm dot-ai-gateway:waitForCertificate >/dev/null 2>&1 || true
   fi
   mode=$("${c[@]}" get dot-ai-gateway:mode 2>/dev/null || true)
-  # cluster.sh prints GATEWAY_CLASS_NAME only when it runs Envoy Gateway.
+  # cluster.sh prints GATEWAY_CLASS_NAME only when it runs a Gateway controller.
   if [[ "$mode" == reference && -z "${GATEWAY_CLASS_NAME:-}" ]]; then
-    echo "Envoy Gateway does not run here (DOT_AI_GATEWAY_CONTROLLERS=${DOT_AI_GATEWAY_CONTROLLERS:-}): nothing will set the shared Gateway Programmed, so pulumi up waits (waitTimeout, 10m) and fails; to deploy anyway: pulumi -C $project config set --stack $stack dot-ai-gateway:waitForGateway false" >&2
+    echo "No Gateway controller runs here (DOT_AI_GATEWAY_CONTROLLERS=${DOT_AI_GATEWAY_CONTROLLERS:-}): nothing will set the shared Gateway Programmed, so pulumi up waits (waitTimeout, 10m) and fails; to deploy anyway: pulumi -C $project config set --stack $stack dot-ai-gateway:waitForGateway false" >&2
   fi
   # Both patterns serve HTTPS by default, each from a Certificate that the stack's ClusterIssuer issues.
   if [[ "$("${c[@]}" get dot-ai-gateway:https 2>/dev/null || echo true)" == true ]]; then
