@@ -602,6 +602,25 @@ describe("doctor", () => {
     });
   });
 
+  describe("HTTPRoute timeouts, per Gateway implementation", () => {
+    it("on Envoy Gateway, which applies them: the route's timeouts, nothing more", () => {
+      const { x, s } = healthy("prod");
+      const r = checkRoute(x, s, NONE);
+      assert.strictEqual(r.status, "pass");
+      assert.strictEqual(r.details, undefined);
+    });
+
+    it("on Traefik, which ignores them while reporting the route Accepted: says so, and what bounds a stream there", () => {
+      const { x, s } = healthy("prod");
+      s.gatewayClass!.spec.controllerName = "traefik.io/gateway-controller";
+      const r = checkRoute(x, s, NONE);
+      assert.strictEqual(r.status, "pass", "the route is right; the implementation ignores a field");
+      assert.match(r.summary, /timeouts 3600s\/3600s \(not applied: see below\)/);
+      assert.match(r.details![0], /^Traefik \(traefik\.io\/gateway-controller\) ignores HTTPRoute timeouts/);
+      assert.match(r.details![0], /readTimeout, 60 s, bounds reading the request/);
+    });
+  });
+
   describe("HTTPRoute: every reason maps to its cause", () => {
     const withParent = (conditions: Condition[]) => {
       const { x, s } = healthy("prod");

@@ -1,4 +1,5 @@
 import { GATEWAY_API_GROUP } from "../../components/gateway-api";
+import { timeoutsNote } from "../implementations";
 import { parseGatewayDuration } from "../../stacks/validators";
 import type { Expectations } from "../expectations";
 import { gatewayOwnerFix, refreshFix } from "../fixes";
@@ -357,9 +358,11 @@ export function checkRoute(x: Expectations, s: Snapshot, prior: ReadonlyMap<stri
       [...new Set(problems.flatMap((p) => p.fix))],
     );
   }
+  const note = timeoutsNote(s.gatewayClass?.spec.controllerName);
   return pass(
     ID,
     TITLE,
-    `${where} Accepted and ResolvedRefs on ${x.gateway.namespace}/${x.gateway.name}, for ${hostnames.join(", ")}, timeouts ${t?.request}/${t?.backendRequest}`,
+    `${where} Accepted and ResolvedRefs on ${x.gateway.namespace}/${x.gateway.name}, for ${hostnames.join(", ")}, timeouts ${t?.request}/${t?.backendRequest}${note ? " (not applied: see below)" : ""}`,
+    note ? [note] : undefined,
   );
 }
