@@ -45,19 +45,6 @@ check_pin() {
     tc_die "toolchain/$dir/go.mod requires $module ${found:-(nothing)}, versions.env says $version; run: (cd toolchain/$dir && go get $module@$version && go mod tidy)"
 }
 
-# module_download MODULE VERSION SUM -> prints the extracted module directory, after checking the
-# module zip against the pinned h1: hash.
-module_download() {
-  local module=$1 version=$2 sum=$3 json dir got
-  # Outside any module (the cache has no go.mod), so go.sum of the project plays no part.
-  json=$(cd "$TC_ROOT" && GOFLAGS=-mod=mod go mod download -json "$module@$version") ||
-    tc_die "go mod download $module@$version failed: $json"
-  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$json")
-  got=$(sed -n 's/^[[:space:]]*"Sum": "\(.*\)",$/\1/p' <<<"$json")
-  [[ "$got" == "$sum" ]] || tc_die "$module@$version: module hash $got, versions.env pins $sum"
-  [[ -d "$dir" ]] || tc_die "$module@$version: no module directory in: $json"
-  printf '%s\n' "$dir"
-}
 
 # --- kube-apiserver, kube-controller-manager, kube-scheduler, kubectl -------------------------
 check_pin cluster/kubernetes k8s.io/kubernetes "$KUBERNETES_VERSION"
@@ -132,7 +119,7 @@ gateway_api_bundle() {
     printf '%s\n' "$file"
     return 0
   fi
-  src=$(module_download sigs.k8s.io/gateway-api "$version" "$sum")
+  src=$(tc_module_download sigs.k8s.io/gateway-api "$version" "$sum")
   mkdir -p "$prefix"
   {
     printf '# Gateway API %s standard channel: config/crd/standard/*.yaml of the Go module\n' "$version"
@@ -162,7 +149,7 @@ GATEWAY_API_LEGACY_CRDS_FILE=$(gateway_api_bundle "$GATEWAY_API_LEGACY_VERSION" 
 cert_prefix=$(tc_prefix cert-manager-crds "$CERT_MANAGER_VERSION")
 CERT_MANAGER_CRDS_FILE="$cert_prefix/cert-manager.crds.yaml"
 if ! tc_is_built cert-manager-crds "$CERT_MANAGER_VERSION"; then
-  src=$(module_download github.com/cert-manager/cert-manager "$CERT_MANAGER_VERSION" "$CERT_MANAGER_MODULE_SUM")
+  src=$(tc_module_download github.com/cert-manager/cert-manager "$CERT_MANAGER_VERSION" "$CERT_MANAGER_MODULE_SUM")
   mkdir -p "$cert_prefix"
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT

@@ -61,17 +61,6 @@ if tc_is_built traefik "$traefik_key"; then
   exit 0
 fi
 
-# download MODULE VERSION -> the `go mod download -json` of it, outside any module (from the cache
-# directory, which has no go.mod), so that nothing but the hashes checked below pins it.
-download() {
-  local json
-  json=$(cd "$TC_ROOT" && GOFLAGS=-mod=mod go mod download -json "$1@$2") ||
-    tc_die "go mod download $1@$2 failed: $json"
-  printf '%s\n' "$json"
-}
-# json_field NAME JSON -> the value of a string field of `go mod download -json`.
-json_field() { sed -n "s/^[[:space:]]*\"$1\": \"\\(.*\\)\",\$/\\1/p" <<<"$2"; }
-
 # generate_nested_modules DIR: for each directory that DIR/go.mod replaces a module with and that
 # the module zip left out (a nested module), writes the smallest module that lets Traefik build:
 # a go.mod naming the replaced module, and one file declaring, as an empty struct, each exported
@@ -152,12 +141,8 @@ rm -rf "$work"
 mkdir -p "$work/tmp" "$prefix/bin"
 
 # 1. Traefik's module source, checked against the pinned hash, as a writable copy.
-json=$(download github.com/traefik/traefik/v3 "$TRAEFIK_VERSION")
-got=$(json_field Sum "$json")
-[[ "$got" == "$TRAEFIK_MODULE_SUM" ]] ||
-  tc_die "github.com/traefik/traefik/v3@$TRAEFIK_VERSION: module hash $got, versions.env pins $TRAEFIK_MODULE_SUM"
-src=$(json_field Dir "$json")
-[[ -f "$src/go.mod" ]] || tc_die "traefik: no module directory in: $json"
+src=$(tc_module_download github.com/traefik/traefik/v3 "$TRAEFIK_VERSION" "$TRAEFIK_MODULE_SUM")
+[[ -f "$src/go.mod" ]] || tc_die "traefik: no go.mod in $src"
 cp -r "$src" "$work/traefik"
 chmod -R u+w "$work/traefik"
 mod="$work/traefik"
@@ -182,11 +167,8 @@ lego_required=$(cd "$mod" && go mod edit -json | tr -d '\n\t ' |
 [[ "$lego_required" == "$TRAEFIK_LEGO_VERSION" ]] ||
   tc_die "traefik $TRAEFIK_VERSION requires github.com/go-acme/lego/v5 ${lego_required:-(nothing)}, versions.env says TRAEFIK_LEGO_VERSION=$TRAEFIK_LEGO_VERSION"
 lego_sum=$(awk -v v="$TRAEFIK_LEGO_VERSION" '$1 == "github.com/go-acme/lego/v5" && $2 == v { print $3 }' "$mod/go.sum")
-json=$(download github.com/go-acme/lego/v5 "$TRAEFIK_LEGO_VERSION")
-got=$(json_field Sum "$json")
-[[ -n "$lego_sum" && "$got" == "$lego_sum" ]] ||
-  tc_die "github.com/go-acme/lego/v5@$TRAEFIK_LEGO_VERSION: module hash $got, Traefik's go.sum has ${lego_sum:-(none)}"
-cp -r "$(json_field Dir "$json")" "$work/lego"
+[[ -n "$lego_sum" ]] || tc_die "traefik: its go.sum has no hash of github.com/go-acme/lego/v5 $TRAEFIK_LEGO_VERSION"
+cp -r "$(tc_module_download github.com/go-acme/lego/v5 "$TRAEFIK_LEGO_VERSION" "$lego_sum")" "$work/lego"
 chmod -R u+w "$work/lego"
 strip_lego_dns_providers "$work/lego"
 (cd "$mod" && go mod edit -replace "github.com/go-acme/lego/v5=../lego")

@@ -72,3 +72,17 @@ tc_go_build() {
     go build -v -trimpath -o "$prefix/bin/" "$@")
   tc_mark_built "$component" "$version"
 }
+
+# tc_module_download MODULE VERSION SUM -> prints the extracted module directory, after checking the
+# module zip against the pinned h1: hash (go.sum style), outside any module (the cache has no
+# go.mod), so that nothing but that hash pins it.
+tc_module_download() {
+  local module=$1 version=$2 sum=$3 json dir got
+  json=$(cd "$TC_ROOT" && GOFLAGS=-mod=mod go mod download -json "$module@$version") ||
+    tc_die "go mod download $module@$version failed: $json"
+  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' <<<"$json")
+  got=$(sed -n 's/^[[:space:]]*"Sum": "\(.*\)",$/\1/p' <<<"$json")
+  [[ "$got" == "$sum" ]] || tc_die "$module@$version: module hash $got, expected $sum (pinned)"
+  [[ -d "$dir" ]] || tc_die "$module@$version: no module directory in: $json"
+  printf '%s\n' "$dir"
+}
