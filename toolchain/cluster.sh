@@ -102,6 +102,9 @@ CA_SECRET=dot-ai-gateway-local-ca
 # certificates the stacks' ClusterIssuer issues.
 LOCAL_CA_FILE="$CLUSTER_DIR/local-ca.crt"
 SELFSIGNED_ISSUER=dot-ai-gateway-local-selfsigned
+# The Gateway implementations a cluster can run (one at a time), each started by its supervisor
+# (supervise_gateway) once the Gateway API CRDs exist.
+GATEWAY_IMPLS=(envoy-gateway traefik)
 
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() {
@@ -269,6 +272,8 @@ pick_port() {
 
 k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" --cache-dir "$CLUSTER_DIR/.kube-cache" "$@"; }
 
+is_gateway_impl() { [[ " ${GATEWAY_IMPLS[*]} " == *" $1 "* ]]; }
+
 apiserver_ready() { [[ "$(k get --raw /readyz 2>/dev/null)" == ok ]]; }
 
 # healthy: every long-running component recorded runs and the apiserver is ready (envoy-gateway
@@ -278,7 +283,7 @@ healthy() {
   local name
   for name in "${COMPONENTS[@]}"; do component_alive "$name" || return 1; done
   while read -r name; do
-    [[ "$name" == envoy-gateway || "$name" == traefik ]] && continue
+    is_gateway_impl "$name" && continue
     component_alive "$name" || return 1
   done < <(recorded_names)
   apiserver_ready
@@ -947,8 +952,7 @@ supervise_gateway() {
   log "supervisor: stopped"
 }
 
-# The Gateway implementations a cluster can run, one at a time (GATEWAY_IMPLS), and what the
-# supervisor needs of each.
+# What the supervisor needs of each of GATEWAY_IMPLS.
 gateway_lock() { printf '%s/%s.lock' "$DOT_AI_GATEWAY_CACHE" "$1"; }
 gateway_class_of() { case $1 in envoy-gateway) echo "$GATEWAY_CLASS_NAME" ;; traefik) echo "$TRAEFIK_CLASS_NAME" ;; esac; }
 gateway_binary() { case $1 in envoy-gateway) echo "$ENVOY_GATEWAY_BIN" ;; traefik) echo "$TRAEFIK_BIN" ;; esac; }
@@ -1137,7 +1141,7 @@ cmd_status() {
   while read -r name; do
     if component_alive "$name"; then
       printf '  %-24s running (pid %s)  log %s\n' "$name" "$(pid_of "$name")" "$LOG_DIR/$name.log"
-    elif [[ "$name" == envoy-gateway || "$name" == traefik ]]; then
+    elif is_gateway_impl "$name"; then
       # Its supervisor starts it once the Gateway API CRDs exist, and restarts it.
       printf '  %-24s not running now (see %s-supervisor)  log %s\n' "$name" "$name" "$LOG_DIR/$name.log"
     else
@@ -1146,7 +1150,7 @@ cmd_status() {
     fi
   done < <(recorded_names)
   local impl
-  for impl in envoy-gateway traefik; do
+  for impl in "${GATEWAY_IMPLS[@]}"; do
     if has_option "$impl" && ! grep -q "^$impl " "$PIDS_FILE"; then
       printf '  %-24s not started yet: waiting for the CRD %s  log %s\n' "$impl" "$GATEWAY_CLASSES_CRD" "$LOG_DIR/$impl.log"
     fi

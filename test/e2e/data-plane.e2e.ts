@@ -18,7 +18,7 @@ import * as path from "path";
 
 import type { Agent } from "undici";
 
-import { APP_NS, KEYS } from "./dot-ai";
+import { APP_NS, CHART_VERSIONS, KEYS } from "./dot-ai";
 import {
   McpEndpoint,
   PollReport,
@@ -48,7 +48,7 @@ import {
 } from "./tools";
 
 const CA_FILE = process.env.LOCAL_CA_FILE ?? "";
-const [OLD_CHART, NEW_CHART] = ["0.170.0", "2.2.2"];
+const [OLD_CHART, NEW_CHART] = [CHART_VERSIONS[0], CHART_VERSIONS[CHART_VERSIONS.length - 1]];
 
 /** Figures for the run's log and the closing note: what each data-plane step sent and saw. */
 const figures: string[] = [];
@@ -107,11 +107,11 @@ type TlsError = Error & { code?: string; cause?: { code?: string } };
 const tlsCode = (e: TlsError) => String(e.code ?? e.cause?.code ?? e.message);
 
 /** The checks every deployed endpoint gets: the official client, the token, TLS, and port 80. */
-function endpointChecks(what: string, stack: () => string, gateway: () => { name: string; namespace: string }): void {
+function endpointChecks(what: string, stack: string, gateway: { name: string; namespace: string }): void {
   let endpoint: McpEndpoint;
   let agent: Agent;
   before(async () => {
-    ({ endpoint, agent } = clientOf(stack(), gateway()));
+    ({ endpoint, agent } = clientOf(stack, gateway));
     assert.match(endpoint.url, /^https:\/\//, "mcpConfig names an https URL");
     await served(agent, endpoint);
   });
@@ -133,7 +133,7 @@ function endpointChecks(what: string, stack: () => string, gateway: () => { name
 
   it("refuses TLS to a client that does not trust the issuer, and to a name the certificate does not cover", async () => {
     const host = new URL(endpoint.url).hostname;
-    const untrusting = pinnedAgent({ address: gatewayAddress(gateway().name, gateway().namespace) });
+    const untrusting = pinnedAgent({ address: gatewayAddress(gateway.name, gateway.namespace) });
     try {
       await assert.rejects(send(untrusting, endpoint.url), (e: TlsError) => {
         assert.match(tlsCode(e), /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/);
@@ -188,11 +188,7 @@ describe("data plane: dev stack (creation pattern) through Traefik", () => {
     assert.match(gatewayAddress("dot-ai-http", APP_NS), /^127\./);
   });
 
-  endpointChecks(
-    "dev",
-    () => STACK,
-    () => ({ name: "dot-ai-http", namespace: APP_NS }),
-  );
+  endpointChecks("dev", STACK, { name: "dot-ai-http", namespace: APP_NS });
 });
 
 describe("data plane: prod stack (reference pattern) through Traefik, and a chart upgrade under traffic", () => {
@@ -204,11 +200,7 @@ describe("data plane: prod stack (reference pattern) through Traefik, and a char
   });
   after(() => destroyStack(STACK, [APP_NS, GATEWAY.namespace]));
 
-  endpointChecks(
-    `prod, chart ${OLD_CHART}`,
-    () => STACK,
-    () => GATEWAY,
-  );
+  endpointChecks(`prod, chart ${OLD_CHART}`, STACK, GATEWAY);
 
   it(`upgrades the chart ${OLD_CHART} → ${NEW_CHART} while a client polls through the Gateway: no failed request`, async () => {
     const { endpoint, agent } = clientOf(STACK, GATEWAY);
